@@ -29,7 +29,7 @@ internal sealed class BatchOutput
 
     public List<(GrainId Owner, Guid ItemId)> Cancels { get; } = [];
 
-    public Dictionary<(GrainId Grain, string Name), (TimeSpan DueIn, TimeSpan? Period)?> Reminders { get; } = [];
+    public Dictionary<(GrainId Grain, string Name), (DateTimeOffset DueAt, TimeSpan? Period)?> Reminders { get; } = [];
 
     public List<EventRecord> Events { get; } = [];
 
@@ -178,12 +178,11 @@ internal static class BatchWriter
             Add(batch,
                 """
                 INSERT INTO runtime.reminders (grain_type, grain_key, name, due_at, period_ms)
-                SELECT t, k, n, now() + d * interval '1 millisecond', p
-                FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS u(t, k, n, d, p)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::bigint[])
                 ON CONFLICT (grain_type, grain_key, name) DO UPDATE SET due_at = excluded.due_at, period_ms = excluded.period_ms
                 """,
                 Text(sets.Select(s => s.Key.Grain.Type)), Text(sets.Select(s => s.Key.Grain.Key)), Text(sets.Select(s => s.Key.Name)),
-                Int64(sets.Select(s => (long)s.Value!.Value.DueIn.TotalMilliseconds)),
+                Timestamps(sets.Select(s => s.Value!.Value.DueAt)),
                 Int64Nullable(sets.Select(s => s.Value!.Value.Period is { } p ? (long)p.TotalMilliseconds : (long?)null)));
             Add(batch, "SELECT pg_notify('ma_reminders', '')");
         }
@@ -269,6 +268,8 @@ internal static class BatchWriter
     private static NpgsqlParameter Int64(IEnumerable<long> values) => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = values.ToArray() };
 
     private static NpgsqlParameter Int64Nullable(IEnumerable<long?> values) => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = values.ToArray() };
+
+    private static NpgsqlParameter Timestamps(IEnumerable<DateTimeOffset> values) => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, Value = values.Select(v => v.UtcDateTime).ToArray() };
 
     private static NpgsqlParameter Int32(IEnumerable<int> values) => new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, Value = values.ToArray() };
 

@@ -95,7 +95,7 @@ internal sealed class TurnOutbox
 
     public List<Guid> Cancels { get; } = [];
 
-    public Dictionary<string, (TimeSpan DueIn, TimeSpan? Period)?> Reminders { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, (DateTimeOffset DueAt, TimeSpan? Period)?> Reminders { get; } = new(StringComparer.Ordinal);
 
     public List<(string Kind, string Payload)> Events { get; } = [];
 
@@ -145,7 +145,8 @@ internal sealed class TurnContext(GrainId id, DateTimeOffset now, TurnOutbox out
             throw new ArgumentOutOfRangeException(nameof(period), "A reminder period must be at least 100 ms.");
         }
 
-        outbox.Reminders[name] = (dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn, period);
+        // The due time is taken from the turn's clock, so the grain knows exactly when it is due.
+        outbox.Reminders[name] = (Now + (dueIn < TimeSpan.Zero ? TimeSpan.Zero : dueIn), period);
     }
 
     public void ClearReminder(string name) => outbox.Reminders[name] = null;

@@ -84,7 +84,7 @@ public sealed class GrainMethod
     /// <summary>Awaits the Task a grain method returned and encodes its result.</summary>
     public async Task<JsonElement?> InvokeAsync(object grain, object?[] args)
     {
-        var task = (Task)Method.Invoke(grain, args)!;
+        var task = (Task)Method.Invoke(grain, BindingFlags.DoNotWrapExceptions, null, args, null)!;
         if (_awaitResult is null)
         {
             await task;

@@ -23,6 +23,7 @@ public static class RuntimeHosting
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString) { Name = "runtime" }.Build());
         services.AddSingleton<SchemaMigrator>();
+        services.AddSingleton<RuntimeStatus>();
         services.AddSingleton<RuntimeMetrics>();
         services.AddSingleton<NotificationListener>();
         services.AddSingleton<GrainEvents>();

@@ -296,8 +296,10 @@ public sealed class WorkerHost(
             var progress = new WorkProgress(item.Id, item.Kind, item.Tag, fraction, note);
             await using var command = dataSource.CreateCommand(
                 """
-                INSERT INTO runtime.messages (grain_type, grain_key, method, args, sender) VALUES ($1, $2, '__progress', $3, $4);
-                SELECT pg_notify('ma_mailbox', '');
+                WITH sent AS (
+                    INSERT INTO runtime.messages (grain_type, grain_key, method, args, sender) VALUES ($1, $2, '__progress', $3, $4)
+                    RETURNING 1)
+                SELECT pg_notify('ma_mailbox', '') FROM sent
                 """);
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = item.Owner.Type });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = item.Owner.Key });
