@@ -1,0 +1,71 @@
+using System.Net;
+using System.Text.Json;
+using MediaActors.Runtime.Tests;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+
+namespace MediaActors.Api.Tests;
+
+public sealed class HealthTests(TestDatabase database) : IClassFixture<TestDatabase>
+{
+    private static string Blobs =>
+        Environment.GetEnvironmentVariable("MA_TEST_BLOBS") is { Length: > 0 } value
+            ? value
+            : "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10010/devstoreaccount1;";
+
+    private static WebApplicationFactory<Program> Api(string postgres, string blobs) =>
+        new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("ConnectionStrings:Postgres", postgres);
+            builder.UseSetting("ConnectionStrings:Blobs", blobs);
+        });
+
+    [Fact]
+    public async Task Health_is_200_when_the_database_and_the_blob_store_answer()
+    {
+        await using var api = Api(database.ConnectionString, Blobs);
+        var response = await api.CreateClient().GetAsync("/health");
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("healthy", body.GetProperty("status").GetString());
+        Assert.Equal("healthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        Assert.Equal("healthy", body.GetProperty("checks").GetProperty("blobs").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Health_is_503_naming_the_blob_store_when_it_is_down()
+    {
+        var closedPort = Blobs.Replace("127.0.0.1:10010", "127.0.0.1:9", StringComparison.Ordinal).Replace("127.0.0.1:10000", "127.0.0.1:9", StringComparison.Ordinal);
+        await using var api = Api(database.ConnectionString, closedPort);
+        var response = await api.CreateClient().GetAsync("/health");
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("unhealthy", body.GetProperty("checks").GetProperty("blobs").GetProperty("status").GetString());
+        Assert.Contains("blob store unreachable", body.GetProperty("checks").GetProperty("blobs").GetProperty("error").GetString());
+        Assert.Equal("healthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        Assert.DoesNotContain("AccountKey", body.ToString());
+    }
+
+    [Fact]
+    public async Task Health_is_503_naming_the_database_when_it_goes_down()
+    {
+        var server = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        await using var relay = new TcpRelay(server.Host!, server.Port);
+        var throughRelay = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Port = relay.Port, Timeout = 3 }.ConnectionString;
+        await using var api = Api(throughRelay, Blobs);
+        var client = api.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+
+        await relay.StopAsync();
+        NpgsqlConnection.ClearAllPools();
+        var response = await client.GetAsync("/health");
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("unhealthy", body.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+        Assert.Contains("database unreachable", body.GetProperty("checks").GetProperty("database").GetProperty("error").GetString());
+    }
+}
