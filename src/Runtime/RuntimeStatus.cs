@@ -37,7 +37,7 @@ public sealed class RuntimeStatus(NpgsqlDataSource dataSource)
         batch.BatchCommands.Add(new("SELECT count(*) FILTER (WHERE due_at <= now()), count(*) FROM runtime.reminders"));
         batch.BatchCommands.Add(new(
             """
-            (SELECT finished_at, 'work', kind || ' ' || id::text, coalesce(error, outcome)
+            (SELECT a.finished_at, 'work', w.kind || ' ' || w.id::text, coalesce(a.error, a.outcome)
              FROM runtime.work_attempts a JOIN runtime.work_items w ON w.id = a.item_id
              WHERE a.outcome IS DISTINCT FROM 'succeeded' AND a.finished_at IS NOT NULL ORDER BY a.finished_at DESC LIMIT 20)
             UNION ALL

@@ -143,6 +143,9 @@ public interface IJobGrain : IGrain
 {
     Task<Guid> Start(string kind, string input, int maxAttempts);
 
+    [OneWay]
+    Task Enqueue(string kind, string input);
+
     Task CancelRunning();
 
     Task<JobState> Status();
@@ -164,6 +167,8 @@ public sealed class JobGrain : Grain<JobState>, IJobGrain
         State.ItemId = Context.StartWork(kind, new EchoInput(input), tag: "job", maxAttempts: maxAttempts);
         return Task.FromResult(State.ItemId.Value);
     }
+
+    public Task Enqueue(string kind, string input) => Start(kind, input, 1);
 
     public Task CancelRunning()
     {

@@ -75,3 +75,32 @@ public sealed class WorkerTests(TestDatabase database) : IClassFixture<TestDatab
             o => o?.StartsWith("arriving#", StringComparison.Ordinal) == true, Wait, "the other silo to take the item");
     }
 }
+
+public sealed class WorkConcurrencyTests(TestDatabase database) : IClassFixture<TestDatabase>
+{
+    [Fact]
+    public async Task A_silo_runs_no_more_items_of_a_kind_than_its_configured_concurrency()
+    {
+        await using (var client = new AsyncHost(await Cluster.StartClientAsync(database.ConnectionString)))
+        {
+            // Queued before any silo runs: one batch starts both items, so the first claim sees both.
+            await client.Host.Client().GetGrain<IJobGrain>("limited-1").Enqueue("echo", "hang");
+            await client.Host.Client().GetGrain<IJobGrain>("limited-2").Enqueue("echo", "hang");
+        }
+
+        await using var silo = new AsyncHost(await Cluster.StartSiloAsync(database.ConnectionString, "narrow", s => s["Runtime:WorkConcurrency:echo"] = "1"));
+        await Cluster.EventuallyAsync(
+            () => database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items WHERE status = 'running' OR (SELECT count(*) FROM runtime.work_items) < 2"),
+            n => n >= 1, TimeSpan.FromSeconds(30), "both items queued and one running");
+        await Cluster.EventuallyAsync(() => database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items"), n => n == 2, TimeSpan.FromSeconds(30), "both items");
+        Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items WHERE status = 'running'"));
+        Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items WHERE status = 'pending'"));
+
+        // When the running one ends, the other starts.
+        var firstKey = await database.ScalarAsync<string>("SELECT owner_key FROM runtime.work_items WHERE status = 'running'");
+        await silo.Host.Client().GetGrain<IJobGrain>(firstKey).CancelRunning();
+        await Cluster.EventuallyAsync(
+            () => database.ScalarAsync<string>("SELECT coalesce(string_agg(owner_key, ','), '') FROM runtime.work_items WHERE status = 'running'"),
+            k => k.Length > 0 && k != firstKey, TimeSpan.FromSeconds(30), "the second item to run");
+    }
+}
