@@ -90,9 +90,8 @@ public sealed class WorkConcurrencyTests(TestDatabase database) : IClassFixture<
 
         await using var silo = new AsyncHost(await Cluster.StartSiloAsync(database.ConnectionString, "narrow", s => s["Runtime:WorkConcurrency:echo"] = "1"));
         await Cluster.EventuallyAsync(
-            () => database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items WHERE status = 'running' OR (SELECT count(*) FROM runtime.work_items) < 2"),
-            n => n >= 1, TimeSpan.FromSeconds(30), "both items queued and one running");
-        await Cluster.EventuallyAsync(() => database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items"), n => n == 2, TimeSpan.FromSeconds(30), "both items");
+            () => database.ScalarAsync<bool>("SELECT count(*) = 2 AND count(*) FILTER (WHERE status = 'running') >= 1 FROM runtime.work_items"),
+            ready => ready, TimeSpan.FromSeconds(30), "both items queued and one running");
         Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items WHERE status = 'running'"));
         Assert.Equal(1L, await database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items WHERE status = 'pending'"));
 
