@@ -1,16 +1,39 @@
+using MediaActors.Api.Auth;
+using MediaActors.Api.Projects;
+using MediaActors.Api.Search;
+using MediaActors.Api.Uploads;
+using MediaActors.Grains;
 using MediaActors.Runtime;
 using MediaActors.ServiceDefaults;
+using Microsoft.AspNetCore.Authentication;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddActorClient(builder.Configuration);
+builder.Services.AddMediaActorsProviders(builder.Configuration);
+builder.Services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection("Uploads"));
+builder.Services.AddSingleton<ApiKeys>();
+builder.Services.AddHostedService<DevelopmentKey>();
+builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+builder.Services.AddAuthorization();
+builder.Services.ConfigureHttpJsonOptions(o =>
+{
+    o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
+    o.SerializerOptions.MaxDepth = 32;
+});
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapOpenApi();
 app.MapServiceDefaults();
+app.MapUploads();
+app.MapProjects();
+app.MapSearch();
 app.Run();
 
 /// <summary>Lets the tests host the API in process.</summary>

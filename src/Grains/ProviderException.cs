@@ -5,9 +5,11 @@ namespace MediaActors.Grains;
 /// permanent ones (not a media file, no audio track, too large, rejected input) fail the project at once.
 /// The message is shown to the user: it must say what went wrong and must never contain a secret.
 /// </summary>
-public class StepException(string message, bool transient, Exception? inner = null) : Exception(message, inner)
+public class StepException(string message, bool transient, Exception? inner = null) : Exception(message, inner), MediaActors.Runtime.IWorkError
 {
     public bool Transient { get; } = transient;
+
+    bool MediaActors.Runtime.IWorkError.Retryable => Transient;
 
     public static StepException Permanent(string message, Exception? inner = null) => new(message, false, inner);
 

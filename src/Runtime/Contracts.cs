@@ -47,8 +47,8 @@ public static class GrainTypeName
 /// <summary>An event a grain published, with its per-grain sequence number.</summary>
 public sealed record GrainEvent(long Id, string GrainType, string GrainKey, long Seq, string Kind, JsonElement Payload, DateTimeOffset CreatedAt);
 
-/// <summary>The outcome of a work item, delivered to the grain that started it.</summary>
-public sealed record WorkResult(Guid ItemId, string Kind, string? Tag, WorkStatus Status, JsonElement? Output, string? Error, int Attempts)
+/// <summary>The outcome of a work item, delivered to the grain that started it. Retryable says whether trying again may succeed.</summary>
+public sealed record WorkResult(Guid ItemId, string Kind, string? Tag, WorkStatus Status, JsonElement? Output, string? Error, int Attempts, bool Retryable = false)
 {
     /// <summary>Reads the output as <typeparamref name="T"/>.</summary>
     public T? OutputAs<T>() => Output is { } output ? output.Deserialize<T>(RuntimeJson.Options) : default;
@@ -62,6 +62,12 @@ public enum WorkStatus
     Succeeded,
     Failed,
     Cancelled,
+}
+
+/// <summary>An exception a worker throws to say whether its failure is worth retrying (network trouble) or not (bad input).</summary>
+public interface IWorkError
+{
+    bool Retryable { get; }
 }
 
 /// <summary>Progress reported by a running work item.</summary>

@@ -118,7 +118,8 @@ public sealed class MembershipService(
                 INSERT INTO runtime.messages (grain_type, grain_key, method, args, sender)
                 SELECT f.owner_type, f.owner_key, '__work',
                        jsonb_build_array(jsonb_build_object('itemId', f.id, 'kind', f.kind, 'tag', f.tag, 'status', f.status,
-                                                            'output', NULL, 'error', f.last_error, 'attempts', f.attempts)), 'membership'
+                                                            'output', NULL, 'error', f.last_error, 'attempts', f.attempts,
+                                                            'retryable', f.status = 'failed')), 'membership'
                 FROM failed f
                 RETURNING 1)
             SELECT pg_notify('ma_work', k) FROM (SELECT DISTINCT kind AS k FROM requeued) AS kinds

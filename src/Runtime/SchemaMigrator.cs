@@ -4,14 +4,17 @@ using Npgsql;
 
 namespace MediaActors.Runtime;
 
+/// <summary>An assembly whose embedded NNNN_name.sql resources are migrations (register with services.AddSingleton).</summary>
+public sealed record MigrationAssembly(Assembly Assembly);
+
 /// <summary>
 /// Applies versioned SQL scripts (embedded resources named NNNN_name.sql) once each. A session advisory
 /// lock serializes hosts that start together; each script runs in its own transaction with its record.
 /// </summary>
-public sealed class SchemaMigrator(NpgsqlDataSource dataSource, ILogger<SchemaMigrator> logger)
+public sealed class SchemaMigrator(NpgsqlDataSource dataSource, IEnumerable<MigrationAssembly> sources, ILogger<SchemaMigrator> logger)
 {
     private const long LockKey = 0x4D41_5343_4845_4D41; // "MASCHEMA"
-    private readonly List<Assembly> _assemblies = [typeof(SchemaMigrator).Assembly];
+    private readonly List<Assembly> _assemblies = [typeof(SchemaMigrator).Assembly, .. sources.Select(s => s.Assembly).Distinct()];
 
     /// <summary>Adds the migrations embedded in another assembly (applied after the runtime's, ordered by version).</summary>
     public SchemaMigrator Include(Assembly assembly)

@@ -190,10 +190,11 @@ public sealed class TurnProcessor(
     {
         var registration = catalog.Find(id.Type)!;
         var grain = registration.Create(services);
-        var stateJson = stored?.State;
-        grain.StateObject = DeserializeState(grain.StateType, stateJson);
+        grain.StateObject = DeserializeState(grain.StateType, stored?.State);
+        // Serialized once as loaded, so that turns that change nothing (reads) write nothing.
+        var loadedJson = JsonSerializer.Serialize(grain.StateObject, grain.StateType, RuntimeJson.Options);
+        var stateJson = loadedJson;
         var eventSeq = stored?.EventSeq ?? 0;
-        var changed = false;
         var turns = 0;
 
         foreach (var message in messages)
@@ -213,7 +214,6 @@ public sealed class TurnProcessor(
             {
                 var result = await DispatchAsync(registration, grain, message);
                 stateJson = JsonSerializer.Serialize(grain.StateObject, grain.StateType, RuntimeJson.Options);
-                changed = true;
                 turns++;
                 eventSeq = batch.Merge(id, outbox, eventSeq);
                 batch.Acknowledged.Add(message.Id);
@@ -249,9 +249,9 @@ public sealed class TurnProcessor(
             }
         }
 
-        if (changed)
+        if (stateJson != loadedJson || eventSeq != (stored?.EventSeq ?? 0))
         {
-            batch.States.Add(new StateWrite(id, stateJson!, stored?.Version ?? 0, eventSeq));
+            batch.States.Add(new StateWrite(id, stateJson, stored?.Version ?? 0, eventSeq));
         }
 
         return turns;

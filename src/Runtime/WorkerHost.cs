@@ -183,6 +183,7 @@ public sealed class WorkerHost(
         WorkStatus status;
         JsonElement? output = null;
         string? error = null;
+        var retryable = false;
         try
         {
             await using var scope = services.CreateAsyncScope();
@@ -212,17 +213,19 @@ public sealed class WorkerHost(
         {
             status = WorkStatus.Failed;
             error = ex.Message;
+            // Without a verdict from the worker, trouble reaching something is worth another try; anything else is not.
+            retryable = ex is IWorkError workError ? workError.Retryable : ex is TimeoutException or HttpRequestException or IOException;
             logger.LogWarning(ex, "Work item {Id} ({Kind}) failed on attempt {Attempt}", claimed.Id, claimed.Kind, claimed.Attempt);
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
         metrics.WorkCompleted(claimed.Kind, status.ToString().ToLowerInvariant(), elapsed);
-        await CompleteAsync(claimed, status, output, error);
+        await CompleteAsync(claimed, status, output, error, retryable);
     }
 
-    private async Task CompleteAsync(Claimed claimed, WorkStatus status, JsonElement? output, string? error)
+    private async Task CompleteAsync(Claimed claimed, WorkStatus status, JsonElement? output, string? error, bool retryable)
     {
-        var result = new WorkResult(claimed.Id, claimed.Kind, claimed.Tag, status, output, error, claimed.Attempt);
+        var result = new WorkResult(claimed.Id, claimed.Kind, claimed.Tag, status, output, error, claimed.Attempt, retryable);
         var message = JsonSerializer.Serialize(new object[] { result }, RuntimeJson.Options);
         var statusText = status.ToString().ToLowerInvariant();
         // Retried on connection trouble: the item stays ours until its lease expires, and the statement is idempotent.

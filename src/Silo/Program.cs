@@ -5,7 +5,7 @@ using MediaActors.Silo;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.Services.AddSilo(builder.Configuration).AddMediaActorsGrains();
+builder.Services.AddSilo(builder.Configuration).AddMediaActorsGrains(builder.Configuration);
 
 var app = builder.Build();
 app.MapServiceDefaults();

@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+
+namespace MediaActors.Api.Auth;
+
+/// <summary>An API key as listed (never its secret).</summary>
+public sealed record ApiKeyInfo(Guid Id, string Name, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>API keys: random secrets shown once, stored as SHA-256 hashes.</summary>
+public sealed class ApiKeys(NpgsqlDataSource dataSource)
+{
+    private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+    /// <summary>Creates a key for <paramref name="userId"/>; the returned secret is not stored anywhere.</summary>
+    public async Task<(ApiKeyInfo Info, string Secret)> CreateAsync(string userId, string name, CancellationToken cancellationToken = default)
+    {
+        var secret = "ma_" + RandomNumberGenerator.GetString(Alphabet, 40);
+        var id = Guid.CreateVersion7();
+        var prefix = secret[..10];
+        await using var command = dataSource.CreateCommand(
+            "INSERT INTO api_keys (id, user_id, name, key_hash, prefix) VALUES ($1, $2, $3, $4, $5) RETURNING created_at");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = Hash(secret) });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = prefix });
+        var created = (DateTime)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return (new ApiKeyInfo(id, name, prefix, new DateTimeOffset(created, TimeSpan.Zero), null, null), secret);
+    }
+
+    /// <summary>The user of an active key, or null.</summary>
+    public async Task<string?> FindUserAsync(string secret, CancellationToken cancellationToken = default)
+    {
+        if (secret.Length is < 10 or > 200)
+        {
+            return null;
+        }
+
+        await using var command = dataSource.CreateCommand(
+            "UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL RETURNING user_id");
+        command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = Hash(secret) });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    public async Task<bool> AnyAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM api_keys WHERE revoked_at IS NULL)");
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+}

@@ -1,0 +1,148 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MediaActors.Grains.Transcription;
+using MediaActors.Runtime;
+using Npgsql;
+
+namespace MediaActors.Api.Projects;
+
+/// <summary>A project as the API shows it.</summary>
+public sealed record ProjectView(
+    Guid Id,
+    string Title,
+    string Status,
+    string? Step,
+    int Progress,
+    JsonElement Steps,
+    string? Error,
+    JsonElement Source,
+    JsonElement? Media,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public string? ThumbnailUrl { get; init; }
+
+    public string? VideoUrl { get; init; }
+
+    [JsonIgnore]
+    public string? ThumbnailBlob { get; init; }
+
+    [JsonIgnore]
+    public string? VideoContainer { get; init; }
+
+    [JsonIgnore]
+    public string? VideoBlob { get; init; }
+}
+
+/// <summary>A transcript as the API shows it.</summary>
+public sealed record TranscriptView(Guid ProjectId, string Language, string Text, string Provider, string Model, IReadOnlyList<TranscriptSegment> Segments);
+
+/// <summary>Queries of the project read model, always filtered by the owner.</summary>
+public static class ProjectReadModel
+{
+    private const string Columns =
+        "id, title, status, step, progress, steps::text, error, source::text, media::text, created_at, updated_at, thumbnail_blob, video_blob";
+
+    public static async Task<ProjectView?> GetAsync(NpgsqlDataSource db, Guid id, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand($"SELECT {Columns} FROM projects WHERE id = $1 AND user_id = $2");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Read(reader) : null;
+    }
+
+    /// <summary>Newest first; the cursor is the (created_at, id) of the last item of the previous page.</summary>
+    public static async Task<(List<ProjectView> Items, string? NextCursor)> ListAsync(
+        NpgsqlDataSource db, string userId, string? status, int limit, (DateTime CreatedAt, Guid Id)? after, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(
+            $"""
+            SELECT {Columns} FROM projects
+            WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)
+              AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+            ORDER BY created_at DESC, id DESC
+            LIMIT $5
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)status ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = after is { } a ? a.CreatedAt : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = after is { } b ? b.Id : Guid.Empty, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
+        var items = new List<ProjectView>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(Read(reader));
+        }
+
+        string? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            var last = items[^1];
+            next = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{last.CreatedAt.UtcTicks}:{last.Id}"));
+        }
+
+        return (items, next);
+    }
+
+    public static (DateTime CreatedAt, Guid Id)? DecodeCursor(string cursor)
+    {
+        try
+        {
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(cursor)).Split(':');
+            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks > 0 && ticks < DateTime.MaxValue.Ticks && Guid.TryParse(parts[1], out var id)
+                ? (new DateTime(ticks, DateTimeKind.Utc), id)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    public static async Task<TranscriptView?> TranscriptAsync(NpgsqlDataSource db, Guid id, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT language, text, provider, model, segments::text FROM transcripts WHERE project_id = $1 AND user_id = $2");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new TranscriptView(id, reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            JsonSerializer.Deserialize<List<TranscriptSegment>>(reader.GetString(4), RuntimeJson.Options) ?? []);
+    }
+
+    /// <summary>Runs a query returning one JSON text column for (id, user); null when there is no row.</summary>
+    public static async Task<string?> JsonRowAsync(NpgsqlDataSource db, string sql, Guid id, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    private static ProjectView Read(NpgsqlDataReader reader)
+    {
+        var video = reader.IsDBNull(12) ? null : reader.GetString(12);
+        var slash = video?.IndexOf('/') ?? -1;
+        return new ProjectView(
+            reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4),
+            Json(reader.GetString(5)), reader.IsDBNull(6) ? null : reader.GetString(6), Json(reader.GetString(7)),
+            reader.IsDBNull(8) ? null : Json(reader.GetString(8)),
+            reader.GetFieldValue<DateTimeOffset>(9), reader.GetFieldValue<DateTimeOffset>(10))
+        {
+            ThumbnailBlob = reader.IsDBNull(11) ? null : reader.GetString(11),
+            VideoContainer = slash > 0 ? video![..slash] : null,
+            VideoBlob = slash > 0 ? video![(slash + 1)..] : null,
+        };
+    }
+
+    private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
+}

@@ -1,0 +1,173 @@
+using System.Text.Json;
+using MediaActors.Api.Auth;
+using MediaActors.Grains.Media;
+using MediaActors.Grains.Projects;
+using MediaActors.Grains.Storage;
+using MediaActors.Runtime;
+using Npgsql;
+
+namespace MediaActors.Api.Uploads;
+
+/// <summary>Limits of direct uploads (section "Uploads").</summary>
+public sealed class UploadOptions
+{
+    public long MaxBytes { get; set; } = 5L * 1024 * 1024 * 1024;
+
+    public TimeSpan UrlLifetime { get; set; } = TimeSpan.FromHours(1);
+}
+
+public sealed record CreateUploadRequest(string? FileName, string? ContentType, long? SizeBytes);
+
+public sealed record CreateUploadResponse(Guid UploadId, string UploadUrl, DateTimeOffset ExpiresAt, string Method, string BlobType);
+
+public sealed record CompleteUploadResponse(Guid UploadId, long SizeBytes, string Md5, MediaInfo Media);
+
+/// <summary>Flow 2: the client uploads straight to blob storage through a write-only SAS URL; the API only checks the result.</summary>
+public static class UploadEndpoints
+{
+    public static void MapUploads(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/uploads").RequireAuthorization().WithTags("Uploads");
+        group.MapPost("/", CreateAsync);
+        group.MapPost("/{uploadId:guid}/complete", CompleteAsync);
+    }
+
+    private static async Task<IResult> CreateAsync(CreateUploadRequest request, HttpContext http, NpgsqlDataSource db, BlobStore blobs,
+        Microsoft.Extensions.Options.IOptions<UploadOptions> options, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.FileName) || request.FileName.Length > 255)
+        {
+            errors["fileName"] = ["fileName is required, at most 255 characters."];
+        }
+
+        var contentType = request.ContentType?.Trim().ToLowerInvariant();
+        if (contentType is null || !(contentType.StartsWith("video/", StringComparison.Ordinal) || contentType.StartsWith("audio/", StringComparison.Ordinal)
+            || contentType == "application/octet-stream") || contentType.Length > 100)
+        {
+            errors["contentType"] = ["contentType must be a video/*, audio/* or application/octet-stream type."];
+        }
+
+        if (request.SizeBytes is not > 0)
+        {
+            errors["sizeBytes"] = ["sizeBytes must be a positive number of bytes."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.BadRequest("Fix the fields listed in errors.", errors);
+        }
+
+        if (request.SizeBytes > options.Value.MaxBytes)
+        {
+            return Problems.TooLarge($"The file is {request.SizeBytes} bytes; the limit is {options.Value.MaxBytes} bytes.");
+        }
+
+        var userId = http.User.UserId();
+        var uploadId = Guid.CreateVersion7();
+        var blobName = $"{SafeNames.ForPath(userId, 64)}/{uploadId}/{SafeNames.ForPath(request.FileName!)}";
+        var expiresAt = DateTimeOffset.UtcNow.Add(options.Value.UrlLifetime);
+        await blobs.EnsureContainersAsync(cancellationToken);
+        var url = blobs.GetUploadUri(Containers.Uploads, blobName, expiresAt);
+        await using var command = db.CreateCommand(
+            """
+            INSERT INTO uploads (id, user_id, file_name, content_type, declared_size, container, blob_name, status, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.FileName! });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = contentType! });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = request.SizeBytes!.Value });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Containers.Uploads });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = blobName });
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = expiresAt.UtcDateTime });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        return Results.Created($"/api/uploads/{uploadId}", new CreateUploadResponse(uploadId, url.ToString(), expiresAt, "PUT", "BlockBlob"));
+    }
+
+    private static async Task<IResult> CompleteAsync(Guid uploadId, HttpContext http, NpgsqlDataSource db, BlobStore blobs, MediaTools media,
+        IClusterClient cluster, Microsoft.Extensions.Options.IOptions<UploadOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var userId = http.User.UserId();
+        var upload = await FindAsync(db, uploadId, userId, cancellationToken);
+        if (upload is null)
+        {
+            return Problems.NotFound("upload");
+        }
+
+        if (upload.Status == "completed")
+        {
+            return Results.Ok(new CompleteUploadResponse(uploadId, upload.SizeBytes!.Value, upload.Md5!, JsonSerializer.Deserialize<MediaInfo>(upload.Media!, RuntimeJson.Options)!));
+        }
+
+        var info = await blobs.GetInfoAsync(upload.Container, upload.BlobName, cancellationToken);
+        if (info is null)
+        {
+            return Problems.Conflict("Nothing was uploaded yet: upload the blocks to uploadUrl and commit the block list, then call complete.");
+        }
+
+        if (info.SizeBytes > options.Value.MaxBytes)
+        {
+            await blobs.DeleteIfExistsAsync(upload.Container, upload.BlobName, cancellationToken);
+            return Problems.TooLarge($"The uploaded file is {info.SizeBytes} bytes; the limit is {options.Value.MaxBytes} bytes. It was deleted.");
+        }
+
+        MediaInfo probe;
+        try
+        {
+            // ffprobe reads the blob in place through a short-lived read URL: only the headers it needs cross the network.
+            probe = await media.ProbeAsync(blobs.GetInternalReadUri(upload.Container, upload.BlobName, DateTimeOffset.UtcNow.AddMinutes(10)).ToString(), cancellationToken);
+        }
+        catch (Grains.StepException ex)
+        {
+            await blobs.DeleteIfExistsAsync(upload.Container, upload.BlobName, cancellationToken);
+            return Problems.Unprocessable($"{ex.Message} The uploaded file was deleted; upload a video or audio file.");
+        }
+
+        var md5 = Convert.ToHexStringLower(await blobs.GetOrComputeMd5Async(upload.Container, upload.BlobName, cancellationToken));
+        Guid? projectId;
+        await using (var command = db.CreateCommand(
+            """
+            UPDATE uploads SET status = 'completed', size_bytes = $3, md5 = $4, media = $5::jsonb, completed_at = now()
+            WHERE id = $1 AND user_id = $2
+            RETURNING project_id
+            """))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = info.SizeBytes });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = md5 });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(probe, RuntimeJson.Options) });
+            // Read back in the same statement, so a project linked a moment ago is not missed.
+            projectId = await command.ExecuteScalarAsync(cancellationToken) as Guid?;
+        }
+
+        if (projectId is { } linked)
+        {
+            // A project created while the upload was running starts now.
+            await cluster.GetGrain<IProjectGrain>(linked.ToString()).UploadCompleted();
+        }
+
+        loggers.CreateLogger("Uploads").LogInformation("Upload {UploadId} completed: {Size} bytes", uploadId, info.SizeBytes);
+        return Results.Ok(new CompleteUploadResponse(uploadId, info.SizeBytes, md5, probe));
+    }
+
+    internal static async Task<UploadRow?> FindAsync(NpgsqlDataSource db, Guid uploadId, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT status, container, blob_name, size_bytes, md5, media::text, project_id FROM uploads WHERE id = $1 AND user_id = $2");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new UploadRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetGuid(6));
+    }
+
+    internal sealed record UploadRow(string Status, string Container, string BlobName, long? SizeBytes, string? Md5, string? Media, Guid? ProjectId);
+}

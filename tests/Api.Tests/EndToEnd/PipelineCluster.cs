@@ -1,0 +1,253 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using MediaActors.Runtime.Tests;
+
+namespace MediaActors.Api.Tests.EndToEnd;
+
+/// <summary>
+/// The whole system as real processes against a test database and the test Azurite: silo processes and
+/// an API process on a free port, reached over real HTTP with the development API key.
+/// </summary>
+public sealed class PipelineCluster : IAsyncDisposable
+{
+    private readonly TestDatabase _database = new();
+    private readonly List<HostProcess> _silos = [];
+    private HostProcess? _api;
+
+    private PipelineCluster(string dataDirectory, Dictionary<string, string?> settings)
+    {
+        DataDirectory = dataDirectory;
+        Settings = settings;
+    }
+
+    public string DataDirectory { get; }
+
+    /// <summary>The settings given to every process (tests may add to them before starting more silos).</summary>
+    public Dictionary<string, string?> Settings { get; }
+
+    /// <summary>Where steps put their temporary files: empty whenever no step runs.</summary>
+    public string TempDirectory => Path.Combine(DataDirectory, "tmp");
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public TestDatabase Database => _database;
+
+    public IReadOnlyList<HostProcess> Silos => _silos;
+
+    public static string Blobs =>
+        Environment.GetEnvironmentVariable("MA_TEST_BLOBS") is { Length: > 0 } value
+            ? value
+            : "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10010/devstoreaccount1;";
+
+    public static async Task<PipelineCluster> StartAsync(int silos = 1, Action<Dictionary<string, string?>>? configure = null)
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("ma-e2e-").FullName;
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Blobs"] = Blobs,
+            ["DataDirectory"] = dataDirectory,
+            ["Media:TempDirectory"] = Path.Combine(dataDirectory, "tmp"),
+            ["Ingestion:AllowPrivateNetworks"] = "true",
+            ["Projects:RetryBackoff"] = "00:00:00.300",
+            ["Runtime:WorkLease"] = "00:00:03",
+            ["Runtime:HeartbeatInterval"] = "00:00:00.500",
+            ["Runtime:SiloDeadAfter"] = "00:00:04",
+            ["Runtime:ShutdownGrace"] = "00:00:02",
+            ["Runtime:PollInterval"] = "00:00:00.500",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:MediaActors"] = "Information",
+        };
+        configure?.Invoke(settings);
+        var cluster = new PipelineCluster(dataDirectory, settings);
+        await cluster._database.InitializeAsync();
+        settings["ConnectionStrings:Postgres"] = cluster._database.ConnectionString;
+        for (var i = 0; i < silos; i++)
+        {
+            cluster.StartSilo();
+        }
+
+        await cluster.StartApiAsync();
+        return cluster;
+    }
+
+    public HostProcess StartSilo(Action<Dictionary<string, string?>>? configure = null)
+    {
+        var settings = new Dictionary<string, string?>(Settings)
+        {
+            ["Runtime:SiloName"] = $"silo-{_silos.Count + 1}",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
+        };
+        configure?.Invoke(settings);
+        var silo = HostProcess.Start("Silo", settings["Runtime:SiloName"]!, settings);
+        _silos.Add(silo);
+        return silo;
+    }
+
+    private async Task StartApiAsync()
+    {
+        var port = FreePort();
+        var settings = new Dictionary<string, string?>(Settings) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" };
+        _api = HostProcess.Start("Api", "api", settings);
+        var baseAddress = new Uri($"http://127.0.0.1:{port}");
+        using var probe = new HttpClient { BaseAddress = baseAddress };
+        var keyFile = Path.Combine(DataDirectory, "dev-api-key");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await probe.GetAsync("/health")).StatusCode == HttpStatusCode.OK && File.Exists(keyFile))
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (_api.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"The API did not become healthy:\n{_api.Output}");
+            }
+
+            await Task.Delay(200);
+        }
+
+        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        Http.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(keyFile)).Trim());
+    }
+
+    /// <summary>Flow 2 as a client does it: ask for a SAS URL, put blocks straight into blob storage, commit them, complete.</summary>
+    public async Task<(HttpResponseMessage Response, JsonElement Body)> UploadAsync(string path, string contentType = "video/mp4", int blockSize = 256 * 1024)
+    {
+        var created = await Http.PostAsJsonAsync("/api/uploads", new { fileName = Path.GetFileName(path), contentType, sizeBytes = new FileInfo(path).Length });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var upload = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var uploadUrl = upload.GetProperty("uploadUrl").GetString()!;
+        await PutBlocksAsync(uploadUrl, path, blockSize);
+        var complete = await Http.PostAsync($"/api/uploads/{upload.GetProperty("uploadId").GetString()}/complete", null);
+        var body = await ReadJsonAsync(complete);
+        return (complete, body.ValueKind == JsonValueKind.Undefined ? upload : Merge(upload, body));
+    }
+
+    /// <summary>Uploads a file to a SAS URL with Put Block and Put Block List, the way a browser client would.</summary>
+    public static async Task PutBlocksAsync(string sasUrl, string path, int blockSize)
+    {
+        using var storage = new HttpClient();
+        var ids = new List<string>();
+        await using var file = File.OpenRead(path);
+        var buffer = new byte[blockSize];
+        int read;
+        while ((read = await file.ReadAsync(buffer)) > 0)
+        {
+            var id = Convert.ToBase64String(Encoding.ASCII.GetBytes($"block-{ids.Count:D6}"));
+            using var request = new HttpRequestMessage(HttpMethod.Put, $"{sasUrl}&comp=block&blockid={Uri.EscapeDataString(id)}")
+            {
+                Content = new ByteArrayContent(buffer, 0, read),
+            };
+            request.Headers.Add("x-ms-version", "2021-08-06");
+            var response = await storage.SendAsync(request);
+            Assert.True(response.IsSuccessStatusCode, $"Put Block failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            ids.Add(id);
+        }
+
+        var list = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>" + string.Concat(ids.Select(i => $"<Latest>{i}</Latest>")) + "</BlockList>";
+        using var commit = new HttpRequestMessage(HttpMethod.Put, $"{sasUrl}&comp=blocklist") { Content = new StringContent(list, Encoding.UTF8, "application/xml") };
+        commit.Headers.Add("x-ms-version", "2021-08-06");
+        var committed = await storage.SendAsync(commit);
+        Assert.True(committed.IsSuccessStatusCode, $"Put Block List failed: {(int)committed.StatusCode} {await committed.Content.ReadAsStringAsync()}");
+    }
+
+    public async Task<JsonElement> CreateProjectAsync(object request)
+    {
+        var response = await Http.PostAsJsonAsync("/api/projects", request);
+        var body = await ReadJsonAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"POST /api/projects: {(int)response.StatusCode} {body}");
+        return body;
+    }
+
+    public async Task<JsonElement> GetProjectAsync(string id) => await ReadJsonAsync(await Http.GetAsync($"/api/projects/{id}"));
+
+    /// <summary>Polls the project until <paramref name="done"/> holds; fails with the project and the silos' logs otherwise.</summary>
+    public async Task<JsonElement> WaitForAsync(string id, Func<JsonElement, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonElement project;
+        do
+        {
+            project = await GetProjectAsync(id);
+            if (project.ValueKind == JsonValueKind.Object && done(project))
+            {
+                return project;
+            }
+
+            await Task.Delay(250);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new TimeoutException($"Project {id} did not reach the expected state in {timeout}. Last: {project}\n" +
+            string.Join("\n", _silos.Select(s => $"--- {s.Name} ---\n{s.Output}")));
+    }
+
+    public Task<JsonElement> WaitForStatusAsync(string id, string status, TimeSpan timeout) =>
+        WaitForAsync(id, p => p.GetProperty("status").GetString() == status || IsFinal(p, status), timeout)
+            .ContinueWith(t =>
+            {
+                var project = t.Result;
+                Assert.True(project.GetProperty("status").GetString() == status, $"Expected {status}, got {project}");
+                return project;
+            }, TaskScheduler.Default);
+
+    public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http?.Dispose();
+        if (_api is not null)
+        {
+            await _api.DisposeAsync();
+        }
+
+        foreach (var silo in _silos)
+        {
+            await silo.DisposeAsync();
+        }
+
+        await _database.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool IsFinal(JsonElement project, string wanted) =>
+        project.GetProperty("status").GetString() is "completed" or "failed" or "cancelled" && wanted is "completed" or "failed" or "cancelled";
+
+    private static JsonElement Merge(JsonElement a, JsonElement b)
+    {
+        var merged = new Dictionary<string, JsonElement>();
+        foreach (var property in a.EnumerateObject().Concat(b.EnumerateObject()))
+        {
+            merged[property.Name] = property.Value;
+        }
+
+        return JsonSerializer.SerializeToElement(merged);
+    }
+}

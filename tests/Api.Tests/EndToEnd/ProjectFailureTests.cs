@@ -1,0 +1,175 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace MediaActors.Api.Tests.EndToEnd;
+
+/// <summary>Bad input ends with a clear error and changes nothing else; cancel and retry work.</summary>
+public sealed class ProjectFailureTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromMinutes(3);
+    private PipelineCluster _cluster = null!;
+    private string _media = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await PipelineCluster.StartAsync(configure: s =>
+        {
+            s["Projects:MaxStepAttempts"] = "2";
+            s["Uploads:MaxBytes"] = "5000000";
+        });
+        _media = Directory.CreateTempSubdirectory("ma-media-").FullName;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        Directory.Delete(_media, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_text_file_renamed_mp4_is_refused_at_completion_and_removed()
+    {
+        var fake = Path.Combine(_media, "notes.mp4");
+        await File.WriteAllTextAsync(fake, string.Concat(Enumerable.Repeat("these are my notes, not a video\n", 200)));
+        var (complete, upload) = await _cluster.UploadAsync(fake);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, complete.StatusCode);
+        Assert.Equal("application/problem+json", complete.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("not a readable media file", upload.GetProperty("detail").GetString());
+        Assert.Equal("pending", await _cluster.Database.ScalarAsync<string>("SELECT status FROM uploads WHERE id = $1", Guid.Parse(upload.GetProperty("uploadId").GetString()!)));
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM projects"));
+    }
+
+    [Fact]
+    public async Task A_corrupt_video_is_refused_at_completion()
+    {
+        var good = await TestMedia.SpokenVideoAsync(_media);
+        var bytes = await File.ReadAllBytesAsync(good);
+        var corrupt = Path.Combine(_media, "corrupt.mp4");
+        // Keep the first bytes (a plausible header), replace the rest with noise.
+        new Random(7).NextBytes(bytes.AsSpan(64));
+        await File.WriteAllBytesAsync(corrupt, bytes);
+        var (complete, _) = await _cluster.UploadAsync(corrupt);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, complete.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_oversize_upload_is_refused_before_anything_is_stored()
+    {
+        var response = await _cluster.Http.PostAsJsonAsync("/api/uploads", new { fileName = "big.mp4", contentType = "video/mp4", sizeBytes = 6_000_000 });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("limit is 5000000 bytes", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString());
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM uploads"));
+    }
+
+    [Fact]
+    public async Task A_video_without_audio_fails_with_a_clear_message()
+    {
+        var (complete, upload) = await _cluster.UploadAsync(await TestMedia.SilentVideoAsync(_media));
+        Assert.Equal(HttpStatusCode.OK, complete.StatusCode);
+        var created = await _cluster.CreateProjectAsync(new { uploadId = upload.GetProperty("uploadId").GetString() });
+        var project = await _cluster.WaitForStatusAsync(created.GetProperty("id").GetString()!, "failed", Wait);
+
+        Assert.Equal("The video has no audio track, so there is nothing to transcribe.", project.GetProperty("error").GetString());
+        var step = project.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "extracting_audio");
+        Assert.Equal("failed", step.GetProperty("status").GetString());
+        Assert.Equal(1, step.GetProperty("attempts").GetInt32());
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM transcripts"));
+    }
+
+    [Fact]
+    public async Task An_unreachable_url_is_retried_then_fails()
+    {
+        var port = PipelineCluster.FreePort();
+        var created = await _cluster.CreateProjectAsync(new { url = $"http://127.0.0.1:{port}/gone.mp4" });
+        var project = await _cluster.WaitForStatusAsync(created.GetProperty("id").GetString()!, "failed", Wait);
+        var step = project.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "downloading");
+        Assert.Equal(2, step.GetProperty("attempts").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(project.GetProperty("error").GetString()));
+    }
+
+    [Theory]
+    [InlineData("ftp://example.com/video.mp4")]
+    [InlineData("not a url")]
+    [InlineData("http://user:secret@example.com/video.mp4")]
+    public async Task Invalid_urls_are_refused_and_no_project_is_created(string url)
+    {
+        var response = await _cluster.Http.PostAsJsonAsync("/api/projects", new { url });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM projects"));
+    }
+
+    [Fact]
+    public async Task Requests_without_a_valid_key_are_refused_and_other_users_see_404()
+    {
+        using var anonymous = new HttpClient { BaseAddress = _cluster.Http.BaseAddress };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/projects")).StatusCode);
+        anonymous.DefaultRequestHeaders.Add("X-Api-Key", "ma_wrongwrongwrongwrongwrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/projects")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _cluster.Http.GetAsync($"/api/projects/{Guid.NewGuid()}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Cancel_during_transcription_stops_the_step_and_retry_resumes_from_it()
+    {
+        // About 40 s of speech keeps pocketsphinx busy long enough to cancel it mid-way.
+        var text = string.Join(" ", Enumerable.Repeat(TestMedia.Speech, 4));
+        var (_, upload) = await _cluster.UploadAsync(await TestMedia.SpokenVideoAsync(_media, "long.mp4", text));
+        var created = await _cluster.CreateProjectAsync(new { uploadId = upload.GetProperty("uploadId").GetString() });
+        var id = created.GetProperty("id").GetString()!;
+        await _cluster.WaitForAsync(id, p => p.GetProperty("step").GetString() == "transcribing", Wait);
+
+        var cancelled = await _cluster.Http.PostAsync($"/api/projects/{id}/cancel", null);
+        Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
+        var project = await _cluster.WaitForStatusAsync(id, "cancelled", Wait);
+        var transcribing = project.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "transcribing");
+        Assert.Equal("cancelled", transcribing.GetProperty("status").GetString());
+        var itemStatus = await PollAsync(() => _cluster.Database.ScalarAsync<string>(
+            "SELECT status FROM runtime.work_items WHERE kind = 'project.transcribe' ORDER BY created_at DESC LIMIT 1"), s => s == "cancelled", TimeSpan.FromSeconds(150));
+        Assert.True(itemStatus == "cancelled", $"work item {itemStatus}\n{_cluster.Silos[0].Output}");
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM transcripts"));
+
+        // Retry resumes at transcribing: the steps before it are not run again.
+        Assert.Equal(HttpStatusCode.OK, (await _cluster.Http.PostAsync($"/api/projects/{id}/retry", null)).StatusCode);
+        project = await _cluster.WaitForStatusAsync(id, "completed", Wait);
+        var downloading = project.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "downloading");
+        Assert.Equal(1, downloading.GetProperty("attempts").GetInt32());
+        Assert.Equal(1L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items WHERE kind = 'project.media'"));
+
+        // A completed project cannot be retried.
+        Assert.Equal(HttpStatusCode.Conflict, (await _cluster.Http.PostAsync($"/api/projects/{id}/retry", null)).StatusCode);
+
+        // Delete removes its rows and its blobs.
+        Assert.Equal(HttpStatusCode.NoContent, (await _cluster.Http.DeleteAsync($"/api/projects/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _cluster.Http.GetAsync($"/api/projects/{id}")).StatusCode);
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM transcript_chunks"));
+        var cleanup = await PollAsync(() => _cluster.Database.ScalarAsync<string>(
+            "SELECT coalesce((SELECT status FROM runtime.work_items WHERE kind = 'project.cleanup'), '')"), s => s == "succeeded");
+        Assert.Equal("succeeded", cleanup);
+        var blobs = new Grains.Storage.BlobStore(PipelineCluster.Blobs);
+        Assert.Null(await blobs.GetInfoAsync(Grains.Storage.Containers.Audio, $"dev/{id}/audio.wav"));
+        Assert.Null(await blobs.GetInfoAsync(Grains.Storage.Containers.Thumbnails, $"dev/{id}/thumbnail.jpg"));
+    }
+
+    private static async Task<T> PollAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null)
+    {
+        // Local transcription stops between chunks, so a cancel can take one chunk's decoding time on a loaded machine.
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        T value;
+        do
+        {
+            value = await read();
+            if (done(value))
+            {
+                return value;
+            }
+
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        return value;
+    }
+}
