@@ -34,7 +34,7 @@ public static class ProjectEndpoints
     }
 
     private static async Task<IResult> CreateAsync(CreateProjectRequest request, HttpContext http, NpgsqlDataSource db, IClusterClient cluster,
-        CancellationToken cancellationToken)
+        NetworkGuard guard, CancellationToken cancellationToken)
     {
         var userId = http.User.UserId();
         var title = request.Title?.Trim() ?? "";
@@ -81,10 +81,17 @@ public static class ProjectEndpoints
             try
             {
                 (url, platform) = PlatformDetector.Parse(request.Url);
+                // Refused addresses are answered now; the download step checks again on every connection and redirect.
+                await guard.ResolveAsync(url.IdnHost, url.Port, cancellationToken);
             }
-            catch (Grains.StepException ex)
+            catch (Grains.StepException ex) when (!ex.Transient)
             {
                 return Problems.BadRequest(ex.Message);
+            }
+            catch (Grains.StepException)
+            {
+                // DNS trouble now is not a verdict on the link: the download step resolves it again and retries.
+                (url, platform) = PlatformDetector.Parse(request.Url);
             }
 
             source = new ProjectSource(ProjectSource.UrlKind, null, url.ToString(), platform.ToString().ToLowerInvariant());

@@ -124,6 +124,8 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
         // --print makes yt-dlp quiet; --verbose then sends its log to stderr, the only place it says a file was skipped for --max-filesize.
         arguments.AddRange([
             "--no-part", "--no-mtime", "--newline", "--progress", "--verbose",
+            // yt-dlp's own downloader for streams, so that ffmpeg never opens network connections of its own.
+            "--downloader", "dash,m3u8:native",
             "--max-filesize", maxBytes.ToString(CultureInfo.InvariantCulture),
             "--output", Path.Combine(targetDirectory.Replace("%", "%%"), MediaFiles.BaseName + ".%(ext)s"),
             "--print", $"after_move:{ResultPrefix}%(.{{filepath}})j",

@@ -18,7 +18,8 @@ public sealed class LocalMediaServer : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
 
-    public static async Task<LocalMediaServer> StartAsync(string folder)
+    /// <summary>Serves <paramref name="folder"/>; each entry of <paramref name="redirects"/> maps a path ("/old") to a 302 target.</summary>
+    public static async Task<LocalMediaServer> StartAsync(string folder, IReadOnlyDictionary<string, string>? redirects = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -31,6 +32,16 @@ public sealed class LocalMediaServer : IAsyncDisposable
             context.Response.Body = counting;
             await next();
             server._served.AddOrUpdate(context.Request.Path.Value!.TrimStart('/'), counting.Written, (_, n) => n + counting.Written);
+        });
+        app.Use(async (context, next) =>
+        {
+            if (redirects is not null && redirects.TryGetValue(context.Request.Path.Value ?? "", out var target))
+            {
+                context.Response.Redirect(target);
+                return;
+            }
+
+            await next();
         });
         app.UseStaticFiles(new StaticFileOptions
         {
