@@ -1,5 +1,6 @@
 using MediaActors.Api.Auth;
 using MediaActors.Api.Projects;
+using MediaActors.Api.Realtime;
 using MediaActors.Api.Search;
 using MediaActors.Api.Uploads;
 using MediaActors.Grains;
@@ -22,6 +23,9 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
     o.SerializerOptions.MaxDepth = 32;
 });
+builder.Services.AddSignalR();
+builder.Services.AddSingleton<EventRelay>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -34,6 +38,8 @@ app.MapServiceDefaults();
 app.MapUploads();
 app.MapProjects();
 app.MapSearch();
+app.MapProjectEvents();
+app.MapHub<ProjectHub>(ProjectHub.Path);
 app.Run();
 
 /// <summary>Lets the tests host the API in process.</summary>

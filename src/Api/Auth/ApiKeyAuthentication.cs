@@ -12,14 +12,35 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
     public const string SchemeName = "ApiKey";
     public const string Header = "X-Api-Key";
 
+    /// <summary>WebSockets and EventSource cannot send headers: the hub and event streams accept ?access_token= instead.</summary>
+    public static bool AcceptsQueryToken(HttpRequest request) =>
+        request.Query.ContainsKey("access_token")
+        && (request.Path.StartsWithSegments("/hubs", StringComparison.Ordinal)
+            || (request.Path.Value?.EndsWith("/events/stream", StringComparison.Ordinal) ?? false));
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (!Request.Headers.TryGetValue(Header, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
+        string? secret = null;
+        if (Request.Headers.TryGetValue(Header, out var values) && values.Count == 1)
+        {
+            secret = values[0];
+        }
+        else if (Request.Headers.Authorization.ToString() is { } authorization && authorization.StartsWith("Bearer ma_", StringComparison.Ordinal))
+        {
+            // SignalR clients send their access token as a bearer token on negotiate.
+            secret = authorization["Bearer ".Length..];
+        }
+        else if (AcceptsQueryToken(Request))
+        {
+            secret = Request.Query["access_token"].ToString();
+        }
+
+        if (string.IsNullOrEmpty(secret) || !secret.StartsWith("ma_", StringComparison.Ordinal))
         {
             return AuthenticateResult.NoResult();
         }
 
-        var userId = await keys.FindUserAsync(values[0]!, Context.RequestAborted);
+        var userId = await keys.FindUserAsync(secret, Context.RequestAborted);
         if (userId is null)
         {
             return AuthenticateResult.Fail("Invalid API key.");

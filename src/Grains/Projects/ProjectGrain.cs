@@ -198,7 +198,7 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
                 State.Steps[step].Error = result.Error;
                 State.PendingStep = step;
                 Context.SetReminder(RetryReminder, backoff);
-                Context.Publish("retry_scheduled", new { projectId = Key, step, attempt = State.Steps[step].Attempts, error = result.Error, retryInSeconds = backoff.TotalSeconds });
+                Context.Publish("retry_scheduled", new { projectId = Key, userId = State.UserId, step, attempt = State.Steps[step].Attempts, error = result.Error, retryInSeconds = backoff.TotalSeconds });
                 Save(null);
                 break;
             default:
@@ -252,7 +252,7 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
                     projectId, State.UserId, transcript.Language, transcript.Text, transcript.Provider, transcript.Model,
                     JsonSerializer.Serialize(transcript.Segments, RuntimeJson.Options));
                 CompleteStep(step, $"{transcript.Provider}/{transcript.Model}");
-                Context.Publish("transcript_ready", new { projectId = Key, segments = transcript.Segments.Count, provider = transcript.Provider });
+                Context.Publish("transcript_ready", new { projectId = Key, userId = State.UserId, segments = transcript.Segments.Count, provider = transcript.Provider });
                 StartStep(ProjectStep.Analyzing);
                 break;
             case ProjectStep.Analyzing:
@@ -281,7 +281,7 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
                     projectId, State.UserId, content.Title, content.BlogPostMarkdown, JsonSerializer.Serialize(content.XThread, RuntimeJson.Options),
                     content.LinkedInPost, content.Provider, content.Model);
                 CompleteStep(step, $"{content.Provider}/{content.Model}");
-                Context.Publish("content_ready", new { projectId = Key, title = content.Title });
+                Context.Publish("content_ready", new { projectId = Key, userId = State.UserId, title = content.Title });
                 StartStep(ProjectStep.GeneratingEmbeddings);
                 break;
             case ProjectStep.GeneratingEmbeddings:
@@ -354,7 +354,7 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
         record.Error = null;
         record.Provider = provider;
         State.Progress = Math.Max(State.Progress, Ranges[step].End);
-        Context.Publish("step_completed", new { projectId = Key, step, provider, progress = State.Progress });
+        Context.Publish("step_completed", new { projectId = Key, userId = State.UserId, step, provider, progress = State.Progress });
     }
 
     private void Fail(ProjectStep step, string error)
@@ -412,7 +412,7 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
         }
     }
 
-    private object Event() => new { projectId = Key, status = State.Status, step = State.Step, progress = State.Progress, error = State.Error, title = State.Title };
+    private object Event() => new { projectId = Key, userId = State.UserId, status = State.Status, step = State.Step, progress = State.Progress, error = State.Error, title = State.Title };
 
     private ProjectSnapshot Snapshot() => new(Key, State.UserId, State.Title, State.Status, State.Step, State.Progress, State.Error);
 

@@ -15,7 +15,7 @@ public sealed class PipelineCluster : IAsyncDisposable
 {
     private readonly TestDatabase _database = new();
     private readonly List<HostProcess> _silos = [];
-    private HostProcess? _api;
+    private readonly List<HostProcess> _apis = [];
 
     private PipelineCluster(string dataDirectory, Dictionary<string, string?> settings)
     {
@@ -86,11 +86,16 @@ public sealed class PipelineCluster : IAsyncDisposable
         return silo;
     }
 
-    private async Task StartApiAsync()
+    /// <summary>The development API key (created by the first API host).</summary>
+    public string ApiKey { get; private set; } = "";
+
+    /// <summary>Starts another API host on the same database; returns its base address.</summary>
+    public async Task<Uri> StartApiAsync()
     {
         var port = FreePort();
         var settings = new Dictionary<string, string?>(Settings) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" };
-        _api = HostProcess.Start("Api", "api", settings);
+        var api = HostProcess.Start("Api", $"api-{_apis.Count + 1}", settings);
+        _apis.Add(api);
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
         using var probe = new HttpClient { BaseAddress = baseAddress };
         var keyFile = Path.Combine(DataDirectory, "dev-api-key");
@@ -108,16 +113,22 @@ public sealed class PipelineCluster : IAsyncDisposable
             {
             }
 
-            if (_api.HasExited || DateTime.UtcNow > deadline)
+            if (api.HasExited || DateTime.UtcNow > deadline)
             {
-                throw new InvalidOperationException($"The API did not become healthy:\n{_api.Output}");
+                throw new InvalidOperationException($"The API did not become healthy:\n{api.Output}");
             }
 
             await Task.Delay(200);
         }
 
-        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        Http.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(keyFile)).Trim());
+        if (_apis.Count == 1)
+        {
+            ApiKey = (await File.ReadAllTextAsync(keyFile)).Trim();
+            Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+            Http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        }
+
+        return baseAddress;
     }
 
     /// <summary>Flow 2 as a client does it: ask for a SAS URL, put blocks straight into blob storage, commit them, complete.</summary>
@@ -210,9 +221,9 @@ public sealed class PipelineCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
-        if (_api is not null)
+        foreach (var api in _apis)
         {
-            await _api.DisposeAsync();
+            await api.DisposeAsync();
         }
 
         foreach (var silo in _silos)

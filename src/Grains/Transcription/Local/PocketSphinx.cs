@@ -52,11 +52,10 @@ public sealed class Decoder : SafeHandleZeroOrMinusOneIsInvalid
     /// <summary>pocketsphinx's default frame rate (-frate 100).</summary>
     public const int FramesPerSecond = 100;
 
-    public const int SampleRate = 16000;
-
     // ps_init and ps_free touch sphinxbase's process-wide log file (err_set_logfile closes the previous FILE*), so they never run concurrently.
     private static readonly Lock _lifecycleLock = new();
     private static bool _loggingSilenced;
+    private static bool _mallocTrimAvailable = true;
 
     private Decoder() : base(ownsHandle: true)
     {
@@ -167,6 +166,7 @@ public sealed class Decoder : SafeHandleZeroOrMinusOneIsInvalid
         lock (_lifecycleLock)
         {
             PocketSphinxNative.ps_free(handle);
+            ReturnFreedMemory();
         }
         return true;
     }
@@ -188,7 +188,7 @@ public sealed class Decoder : SafeHandleZeroOrMinusOneIsInvalid
     {
         var words = new List<RecognizedWord>();
         var seg = PocketSphinxNative.ps_seg_iter(ps);
-        // The frame counter keeps counting across utterances: the first segment (silence or word) starts at this utterance's first frame.
+        // Fed in pieces, the frame counter keeps counting across utterances (whole utterances restart at 0): rebase on the first segment.
         int? origin = null;
         while (seg != 0)
         {
@@ -207,6 +207,23 @@ public sealed class Decoder : SafeHandleZeroOrMinusOneIsInvalid
             seg = PocketSphinxNative.ps_seg_next(seg);
         }
         return words;
+    }
+
+    // glibc keeps freed memory in per-thread arenas: decoders loaded on ever new worker threads would grow the process by ~100 MB a job.
+    private static void ReturnFreedMemory()
+    {
+        if (_mallocTrimAvailable)
+        {
+            try
+            {
+                PocketSphinxNative.malloc_trim(0);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                // Not glibc (musl): nothing to trim this way.
+                _mallocTrimAvailable = false;
+            }
+        }
     }
 
     private static StepException LibrariesMissing(Exception? e) => StepException.Permanent(
@@ -306,4 +323,8 @@ internal static unsafe partial class PocketSphinxNative
 
     [LibraryImport(SphinxBase)]
     public static partial void err_set_callback(nint callback, nint userData);
+
+    // glibc's soname: plain "libc.so" may be a linker script.
+    [LibraryImport("libc.so.6")]
+    public static partial int malloc_trim(nuint pad);
 }

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using MediaActors.Grains.Projects;
+using MediaActors.Runtime;
+using Npgsql;
+
+namespace MediaActors.Api.Realtime;
+
+/// <summary>Reads of a project's event log, and who owns a project (also after it was deleted: the grain remembers).</summary>
+public static class ProjectEvents
+{
+    public static readonly string GrainType = GrainTypeName.Of(typeof(IProjectGrain));
+
+    public static async Task<IReadOnlyList<ProjectEventMessage>> ReadAsync(IServiceProvider services, Guid projectId, long after, int limit, CancellationToken cancellationToken)
+    {
+        var events = await services.GetRequiredService<IGrainEvents>().ReadAsync(new GrainId(GrainType, projectId.ToString()), after, limit, cancellationToken);
+        return events.Select(ToMessage).ToList();
+    }
+
+    public static ProjectEventMessage ToMessage(GrainEvent e) => new(e.GrainKey, e.Seq, e.Kind, Strip(e.Payload), e.CreatedAt);
+
+    public static async Task<bool> IsOwnerAsync(NpgsqlDataSource db, Guid projectId, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND user_id = $2)");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>The owner travels in the event for routing; clients do not need it.</summary>
+    private static JsonElement Strip(JsonElement payload)
+    {
+        if (payload.ValueKind != JsonValueKind.Object || !payload.TryGetProperty("userId", out _))
+        {
+            return payload;
+        }
+
+        var copy = new Dictionary<string, JsonElement>();
+        foreach (var property in payload.EnumerateObject().Where(p => p.Name != "userId"))
+        {
+            copy[property.Name] = property.Value;
+        }
+
+        return JsonSerializer.SerializeToElement(copy);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace MediaActors.Api.Tests.Realtime;
+
+/// <summary>The JavaScript SignalR client (npm @microsoft/signalr) under Node, in its own process; its events are read as JSON lines.</summary>
+public sealed class NodeSignalRClient : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+
+    private NodeSignalRClient(Process process) => _process = process;
+
+    public static async Task<NodeSignalRClient> ConnectAsync(Uri api, string apiKey, string stopKind, string? projectId = null)
+    {
+        var modules = Environment.GetEnvironmentVariable("MA_TEST_NODE_MODULES") is { Length: > 0 } value
+            ? value
+            : Path.Combine(EndToEnd.HostProcess.RepositoryRoot(), "tools", "node_modules");
+        var script = Path.Combine(AppContext.BaseDirectory, "Realtime", "signalr-client.mjs");
+        var info = new ProcessStartInfo("node", [script, api.ToString().TrimEnd('/'), apiKey, stopKind, .. projectId is null ? Array.Empty<string>() : [projectId]])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["MA_TEST_NODE_MODULES"] = modules;
+        var client = new NodeSignalRClient(Process.Start(info)!);
+        client._process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                client._lines.Writer.TryWrite(line);
+            }
+        };
+        client._process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                client._lines.Writer.TryWrite("STDERR " + line);
+            }
+        };
+        client._process.BeginOutputReadLine();
+        client._process.BeginErrorReadLine();
+        var first = await client._lines.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(first == "CONNECTED", $"The SignalR client did not connect: {first}");
+        return client;
+    }
+
+    /// <summary>Events until one of kind <paramref name="stopKind"/> arrived (the client then exits).</summary>
+    public async Task<List<JsonElement>> EventsUntilAsync(string stopKind, TimeSpan timeout)
+    {
+        var events = new List<JsonElement>();
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var line = await _lines.Reader.ReadAsync(deadline.Token);
+            Assert.False(line.StartsWith("STDERR", StringComparison.Ordinal) || line is "TIMEOUT", line);
+            var element = JsonDocument.Parse(line).RootElement.Clone();
+            events.Add(element);
+            if (element.GetProperty("kind").GetString() == stopKind)
+            {
+                return events;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,85 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using MediaActors.Api.Tests.EndToEnd;
+
+namespace MediaActors.Api.Tests.Realtime;
+
+/// <summary>Live events with 2 silos and 2 API hosts: the project is created through one host, watched through the other.</summary>
+public sealed class RealtimeTests : IAsyncLifetime
+{
+    private PipelineCluster _cluster = null!;
+    private Uri _otherApi = null!;
+    private string _media = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await PipelineCluster.StartAsync(silos: 2);
+        _otherApi = await _cluster.StartApiAsync();
+        _media = Directory.CreateTempSubdirectory("ma-media-").FullName;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        Directory.Delete(_media, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_client_on_another_api_host_gets_every_event_once_in_order_and_can_catch_up()
+    {
+        await using var watcher = await NodeSignalRClient.ConnectAsync(_otherApi, _cluster.ApiKey, "completed");
+        var (_, upload) = await _cluster.UploadAsync(await TestMedia.SpokenVideoAsync(_media));
+        var created = await _cluster.CreateProjectAsync(new { uploadId = upload.GetProperty("uploadId").GetString() });
+        var id = created.GetProperty("id").GetString()!;
+
+        var events = await watcher.EventsUntilAsync("completed", TimeSpan.FromMinutes(3));
+        Assert.All(events, e => Assert.Equal(id, e.GetProperty("projectId").GetString()));
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.GetProperty("seq").GetInt64()));
+        Assert.Equal("created", events[0].GetProperty("kind").GetString());
+        var kinds = events.Select(e => e.GetProperty("kind").GetString()).ToList();
+        Assert.Contains("step_completed", kinds);
+        Assert.Contains("content_ready", kinds);
+        Assert.Equal(100, events[^1].GetProperty("data").GetProperty("progress").GetInt32());
+        Assert.All(events, e => Assert.False(e.GetProperty("data").TryGetProperty("userId", out _)));
+
+        // A client that saw up to 3 reads the rest over HTTP, from the other host too.
+        using var other = new HttpClient { BaseAddress = _otherApi };
+        other.DefaultRequestHeaders.Add("X-Api-Key", _cluster.ApiKey);
+        var missed = await other.GetFromJsonAsync<JsonElement>($"/api/projects/{id}/events?after=3");
+        Assert.Equal(events.Skip(3).Select(e => e.GetProperty("seq").GetInt64()), missed.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()));
+
+        // The server-sent-event stream replays from Last-Event-ID.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/projects/{id}/events/stream");
+        request.Headers.Add("Last-Event-ID", (events.Count - 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await other.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var ids = new List<long>();
+        while (ids.Count < 2 && await reader.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+            {
+                ids.Add(long.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        Assert.Equal([events.Count - 1, events.Count], ids);
+    }
+
+    [Fact]
+    public async Task A_client_subscribed_to_one_project_gets_only_that_project()
+    {
+        var (_, first) = await _cluster.UploadAsync(await TestMedia.SpokenVideoAsync(_media, "a.mp4", "First project."));
+        var a = await _cluster.CreateProjectAsync(new { uploadId = first.GetProperty("uploadId").GetString(), title = "a" });
+        var idA = a.GetProperty("id").GetString()!;
+        await using var watcher = await NodeSignalRClient.ConnectAsync(_otherApi, _cluster.ApiKey, "completed", idA);
+        var (_, second) = await _cluster.UploadAsync(await TestMedia.SpokenVideoAsync(_media, "b.mp4", "Second project."));
+        await _cluster.CreateProjectAsync(new { uploadId = second.GetProperty("uploadId").GetString(), title = "b" });
+
+        var events = await watcher.EventsUntilAsync("completed", TimeSpan.FromMinutes(3));
+        Assert.All(events, e => Assert.Equal(idA, e.GetProperty("projectId").GetString()));
+        var seqs = events.Select(e => e.GetProperty("seq").GetInt64()).ToList();
+        Assert.Equal(seqs.Order(), seqs);
+        Assert.Equal(seqs.Distinct(), seqs);
+    }
+}

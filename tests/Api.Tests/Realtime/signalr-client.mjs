@@ -1,0 +1,30 @@
+// Connects to /hubs/projects with the real @microsoft/signalr client and prints every event as a JSON line.
+// Usage: node signalr-client.mjs BASE_URL API_KEY STOP_KIND [PROJECT_ID]
+import { createRequire } from 'node:module';
+
+const require = createRequire(`${process.env.MA_TEST_NODE_MODULES}/`);
+const signalR = require('@microsoft/signalr');
+const [baseUrl, apiKey, stopKind, projectId] = process.argv.slice(2);
+
+const query = projectId ? `?project=${projectId}` : '';
+const connection = new signalR.HubConnectionBuilder()
+  .withUrl(`${baseUrl}/hubs/projects${query}`, { accessTokenFactory: () => apiKey })
+  .configureLogging(signalR.LogLevel.Warning)
+  .build();
+
+connection.on('projectEvent', async (event) => {
+  console.log(JSON.stringify({ ...event, receivedAt: Date.now() }));
+  if (event.kind === stopKind) {
+    await connection.stop();
+    process.exit(0);
+  }
+});
+
+try {
+  await connection.start();
+  console.log('CONNECTED');
+} catch (error) {
+  console.log(`FAILED ${error}`);
+  process.exit(2);
+}
+setTimeout(() => { console.log('TIMEOUT'); process.exit(3); }, 240_000);
