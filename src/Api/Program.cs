@@ -1,3 +1,4 @@
+using MediaActors.Api;
 using MediaActors.Api.Auth;
 using MediaActors.Api.Projects;
 using MediaActors.Api.Realtime;
@@ -6,24 +7,21 @@ using MediaActors.Api.Uploads;
 using MediaActors.Grains;
 using MediaActors.Runtime;
 using MediaActors.ServiceDefaults;
-using Microsoft.AspNetCore.Authentication;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddActorClient(builder.Configuration);
 builder.Services.AddMediaActorsProviders(builder.Configuration);
 builder.Services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection("Uploads"));
-builder.Services.AddSingleton<ApiKeys>();
+builder.Services.AddMediaActorsAuthentication(builder.Configuration);
 builder.Services.AddHostedService<DevelopmentKey>();
-builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-builder.Services.AddAuthorization();
+builder.Services.AddMediaActorsLimits(builder.Configuration, builder.WebHost);
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
     o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
     o.SerializerOptions.MaxDepth = 32;
 });
-builder.Services.AddSignalR();
+builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 32 * 1024);
 builder.Services.AddSingleton<EventRelay>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
 builder.Services.AddOpenApi();
@@ -32,9 +30,11 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 app.MapOpenApi();
 app.MapServiceDefaults();
+app.MapKeys();
 app.MapUploads();
 app.MapProjects();
 app.MapSearch();

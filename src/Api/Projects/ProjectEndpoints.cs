@@ -34,9 +34,17 @@ public static class ProjectEndpoints
     }
 
     private static async Task<IResult> CreateAsync(CreateProjectRequest request, HttpContext http, NpgsqlDataSource db, IClusterClient cluster,
-        NetworkGuard guard, CancellationToken cancellationToken)
+        NetworkGuard guard, Microsoft.Extensions.Options.IOptions<LimitOptions> limits, CancellationToken cancellationToken)
     {
         var userId = http.User.UserId();
+        if (await InFlightAsync(db, userId, cancellationToken) >= limits.Value.MaxProjectsInFlight)
+        {
+            http.Response.Headers.RetryAfter = "30";
+            return Results.Problem(title: "Too many projects in flight.",
+                detail: $"You have {limits.Value.MaxProjectsInFlight} projects uploading, queued or processing; wait for one to finish.",
+                statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
         var title = request.Title?.Trim() ?? "";
         if (title.Length > 200 || title.Any(char.IsControl))
         {
@@ -238,6 +246,13 @@ public static class ProjectEndpoints
         }
 
         return Results.NoContent();
+    }
+
+    private static async Task<long> InFlightAsync(NpgsqlDataSource db, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT count(*) FROM projects WHERE user_id = $1 AND status IN ('uploading', 'queued', 'processing')");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     private static async Task<bool> UploadExistsAsync(NpgsqlDataSource db, Guid uploadId, string userId, CancellationToken cancellationToken)

@@ -37,6 +37,26 @@ public sealed class PipelineCluster : IAsyncDisposable
 
     public IReadOnlyList<HostProcess> Silos => _silos;
 
+    /// <summary>The symmetric key the test API hosts accept JWTs from (tests only).</summary>
+    public const string JwtSigningKey = "test-signing-key-for-mediaactors-0123456789";
+
+    /// <summary>A JWT for user <paramref name="subject"/>, signed like an OIDC issuer would (HS256 here).</summary>
+    public static string Jwt(string subject, TimeSpan? lifetime = null)
+    {
+        var handler = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler();
+        return handler.CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Subject = new System.Security.Claims.ClaimsIdentity([new System.Security.Claims.Claim("sub", subject)]),
+            Issuer = "mediaactors-tests",
+            Audience = "mediaactors",
+            Expires = DateTime.UtcNow.Add(lifetime ?? TimeSpan.FromHours(1)),
+            NotBefore = DateTime.UtcNow.AddMinutes(-1),
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(
+                new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Encoding.UTF8.GetBytes(JwtSigningKey)),
+                Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+        });
+    }
+
     public static string Blobs =>
         Environment.GetEnvironmentVariable("MA_TEST_BLOBS") is { Length: > 0 } value
             ? value
@@ -57,6 +77,10 @@ public sealed class PipelineCluster : IAsyncDisposable
             ["Runtime:SiloDeadAfter"] = "00:00:04",
             ["Runtime:ShutdownGrace"] = "00:00:02",
             ["Runtime:PollInterval"] = "00:00:00.500",
+            ["Limits:RequestsPerWindow"] = "100000",
+            ["Auth:Jwt:SigningKey"] = JwtSigningKey,
+            ["Auth:Jwt:Issuer"] = "mediaactors-tests",
+            ["Auth:Jwt:Audience"] = "mediaactors",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:MediaActors"] = "Information",
         };

@@ -14,6 +14,14 @@ public sealed class NodeSignalRClient : IAsyncDisposable
 
     public static async Task<NodeSignalRClient> ConnectAsync(Uri api, string apiKey, string stopKind, string? projectId = null)
     {
+        var (client, first) = await StartAsync(api, apiKey, stopKind, projectId);
+        Assert.True(first == "CONNECTED", $"The SignalR client did not connect: {first}");
+        return client;
+    }
+
+    /// <summary>Starts the client and returns its first line: CONNECTED, or FAILED with the reason.</summary>
+    public static async Task<(NodeSignalRClient Client, string FirstLine)> StartAsync(Uri api, string apiKey, string stopKind, string? projectId = null)
+    {
         var modules = Environment.GetEnvironmentVariable("MA_TEST_NODE_MODULES") is { Length: > 0 } value
             ? value
             : Path.Combine(EndToEnd.HostProcess.RepositoryRoot(), "tools", "node_modules");
@@ -42,8 +50,7 @@ public sealed class NodeSignalRClient : IAsyncDisposable
         client._process.BeginOutputReadLine();
         client._process.BeginErrorReadLine();
         var first = await client._lines.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(first == "CONNECTED", $"The SignalR client did not connect: {first}");
-        return client;
+        return (client, first);
     }
 
     /// <summary>Events until one of kind <paramref name="stopKind"/> arrived (the client then exits).</summary>

@@ -6,9 +6,8 @@ const require = createRequire(`${process.env.MA_TEST_NODE_MODULES}/`);
 const signalR = require('@microsoft/signalr');
 const [baseUrl, apiKey, stopKind, projectId] = process.argv.slice(2);
 
-const query = projectId ? `?project=${projectId}` : '';
 const connection = new signalR.HubConnectionBuilder()
-  .withUrl(`${baseUrl}/hubs/projects${query}`, { accessTokenFactory: () => apiKey })
+  .withUrl(`${baseUrl}/hubs/projects`, { accessTokenFactory: () => apiKey })
   .configureLogging(signalR.LogLevel.Warning)
   .build();
 
@@ -22,6 +21,10 @@ connection.on('projectEvent', async (event) => {
 
 try {
   await connection.start();
+  if (projectId) {
+    // Only this project from now on (the hub method checks that it is the caller's).
+    await connection.invoke('SubscribeProject', projectId);
+  }
   console.log('CONNECTED');
 } catch (error) {
   console.log(`FAILED ${error}`);
