@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MediaActors.ServiceDefaults.DataProtection;
 using Npgsql;
 
 namespace MediaActors.ServiceDefaults;
@@ -24,6 +25,7 @@ public static class ServiceDefaultsExtensions
         }
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddMediaActorsDataProtection(builder.Configuration);
         var blobs = builder.Configuration.GetConnectionString("Blobs")
             ?? throw new InvalidOperationException("ConnectionStrings:Blobs is not set (environment variable ConnectionStrings__Blobs).");
         builder.Services.AddSingleton(new BlobHealthCheck(blobs));
