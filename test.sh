@@ -11,8 +11,8 @@ source scripts/lib.sh
 ROOT=$PWD
 TEST_DATA="$ROOT/.data/test"
 RESULTS="$TEST_DATA/results"
-PG_PORT=55432
-BLOB_PORT=10010
+PG_PORT=${MA_TEST_PG_PORT:-55432}
+BLOB_PORT=${MA_TEST_BLOB_PORT:-10010}
 # The solution may be .sln or (the .NET 10 default) .slnx.
 SLN=MediaActors.sln
 [[ -f $SLN || ! -f MediaActors.slnx ]] || SLN=MediaActors.slnx
