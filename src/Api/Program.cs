@@ -29,6 +29,7 @@ builder.Services.AddOpenApi();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseJsonCharsetGuard();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

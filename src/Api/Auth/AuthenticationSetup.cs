@@ -65,6 +65,17 @@ public static class AuthenticationSetup
 
                 options.Events = new JwtBearerEvents
                 {
+                    // The subject is the user id in every query and blob path: a token without a usable one is refused.
+                    OnTokenValidated = context =>
+                    {
+                        var subject = context.Principal?.FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)?.Value;
+                        if (string.IsNullOrWhiteSpace(subject) || subject.Length > 200 || subject.Any(char.IsControl))
+                        {
+                            context.Fail("The token has no usable subject (sub) claim.");
+                        }
+
+                        return Task.CompletedTask;
+                    },
                     // WebSockets and EventSource cannot send headers: the token may come as ?access_token=.
                     OnMessageReceived = context =>
                     {

@@ -51,6 +51,11 @@ public static class ProjectEndpoints
             return Problems.BadRequest("title must be at most 200 characters, without control characters.");
         }
 
+        if (RequestGuards.HasControlCharacters(request.Url))
+        {
+            return Problems.BadRequest("url must not contain control characters.");
+        }
+
         if ((request.UploadId is null) == string.IsNullOrWhiteSpace(request.Url))
         {
             return Problems.BadRequest("Give exactly one of uploadId (a completed or running direct upload) or url (a video link).");

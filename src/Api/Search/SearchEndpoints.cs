@@ -16,9 +16,9 @@ public static class SearchEndpoints
     private static async Task<IResult> SearchAsync(string? q, int? limit, HttpContext http, NpgsqlDataSource db, IEmbedder embedder, CancellationToken cancellationToken)
     {
         var query = q?.Trim() ?? "";
-        if (query.Length is 0 or > 500)
+        if (query.Length is 0 or > 500 || RequestGuards.HasControlCharacters(query))
         {
-            return Problems.BadRequest("q must be 1 to 500 characters.");
+            return Problems.BadRequest("q must be 1 to 500 characters, without control characters.");
         }
 
         var size = limit ?? 20;

@@ -36,14 +36,14 @@ public static class UploadEndpoints
         Microsoft.Extensions.Options.IOptions<UploadOptions> options, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.FileName) || request.FileName.Length > 255)
+        if (string.IsNullOrWhiteSpace(request.FileName) || request.FileName.Length > 255 || RequestGuards.HasControlCharacters(request.FileName))
         {
-            errors["fileName"] = ["fileName is required, at most 255 characters."];
+            errors["fileName"] = ["fileName is required: at most 255 characters, without control characters."];
         }
 
         var contentType = request.ContentType?.Trim().ToLowerInvariant();
         if (contentType is null || !(contentType.StartsWith("video/", StringComparison.Ordinal) || contentType.StartsWith("audio/", StringComparison.Ordinal)
-            || contentType == "application/octet-stream") || contentType.Length > 100)
+            || contentType == "application/octet-stream") || contentType.Length > 100 || RequestGuards.HasControlCharacters(contentType))
         {
             errors["contentType"] = ["contentType must be a video/*, audio/* or application/octet-stream type."];
         }

@@ -8,18 +8,20 @@ namespace MediaActors.Api.Tests.Hardening;
 /// are covered too), as a multiset of row hashes per table, plus the identity sequences. Two snapshots compare equal when
 /// nothing but the background bookkeeping below changed.
 ///
-/// What changes in the background with no request at all, and is therefore left out (exactly that, nothing more):
+/// What legitimately changes while the system runs, whatever the requests say, and is therefore left out (exactly that,
+/// nothing more):
 /// <list type="bullet">
-/// <item><c>public.api_keys.last_used_at</c>: every request that presents a key sets it (<c>ApiKeys.FindUserAsync</c>);
-/// the fuzz requests carry the development key, so it moves. The rest of the key row (hash, user, revocation) is compared.</item>
+/// <item><c>public.api_keys.last_used_at</c>: every request that presents a key sets it (<c>ApiKeys.FindUserAsync</c>),
+/// malformed or not. The rest of the key row (hash, user, name, revocation) is compared.</item>
 /// <item><c>runtime.silos.heartbeat_at</c>: the membership service of each silo writes it every <c>Runtime:HeartbeatInterval</c>.
 /// Its status, id, pid and start time are compared.</item>
 /// <item><c>runtime.replies</c>: the membership sweep deletes replies older than <c>Runtime:ReplyRetention</c> (2 minutes), so the
 /// reply of the set-up's create call may disappear during the run. The table may only lose rows: a row that appears means the
 /// API made a request/response call to a grain, which no malformed request should cause.</item>
 /// </list>
-/// Everything else is compared in full, including the work-item lease columns (<c>lease_owner</c>, <c>lease_expires_at</c>) and
-/// the mailbox: those move only while work is running or messages are pending, and the snapshot is taken when neither is the
+/// Everything else is compared in full. The Data Protection key ring (<c>data_protection_keys</c>) is written when a host
+/// starts without a usable key and when a key nears its expiry (90 days), so it is static during a run. Also compared in
+/// full: the work-item lease columns (<c>lease_owner</c>, <c>lease_expires_at</c>) and the mailbox: those move only while work is running or messages are pending, and the snapshot is taken when neither is the
 /// case. The identity sequences (<c>runtime.messages.id</c>, <c>runtime.events.id</c>) are compared as well: they advance when a
 /// row is inserted even if it is gone again by the time of the second snapshot (a grain message that was processed and
 /// deleted), so a grain call made and finished during the run still shows.

@@ -9,15 +9,22 @@ using MediaActors.Grains.Ingestion;
 namespace MediaActors.Api.Tests.Hardening;
 
 /// <summary>The legitimate data the fuzz requests are aimed at.</summary>
-public sealed record FuzzTargets(Guid ProjectId, Guid UploadId, string ApiKey);
+/// <param name="ProjectId">A project of the development user (failed), never cancelled, retried or deleted by the fuzz.</param>
+/// <param name="UploadId">A pending upload of the development user, never linked to a project by the fuzz.</param>
+/// <param name="ApiKey">The development key, valid.</param>
+/// <param name="ApiKeyId">Its id, never revoked by the fuzz.</param>
+/// <param name="Jwt">A valid JWT for the development user.</param>
+/// <param name="BadJwts">Malformed JWTs (see <see cref="FuzzTokens"/>).</param>
+public sealed record FuzzTargets(Guid ProjectId, Guid UploadId, string ApiKey, Guid ApiKeyId, string Jwt, IReadOnlyList<(string Label, string Token)> BadJwts);
 
 /// <summary>
 /// Keeps the fuzz from sending a request that is legitimately allowed to change data: the point of the test is that
 /// malformed input changes nothing, so every generated request is checked here with the server's own rules before it is
 /// sent, and generated again if it could be a real change. Refused:
 /// <list type="bullet">
-/// <item>POST or DELETE to a target that names the set-up's project in any spelling (cancel, retry, delete are real changes);</item>
-/// <item>any POST whose body the API would accept as an upload creation or a project creation, read the way the API reads it
+/// <item>POST or DELETE to a target that names the set-up's project or the development key in any spelling (cancel, retry,
+/// delete, revoke are real changes);</item>
+/// <item>any POST whose body the API would accept as an upload, project or API key creation, read the way the API reads it
 /// (same System.Text.Json options, also after stripping a BOM, after transcoding from the declared charset and cut to a shorter
 /// declared Content-Length), checked with the same rules as the endpoints (and <see cref="LinkRules"/> for links).</item>
 /// </list>
@@ -48,6 +55,11 @@ public static class FuzzSafety
             return $"{method} to a target that names the project";
         }
 
+        if (mutating && Flatten(target).Contains(targets.ApiKeyId.ToString("N"), StringComparison.Ordinal))
+        {
+            return $"{method} to a target that names the development key";
+        }
+
         if (mutating && request.Body is { Length: > 0 })
         {
             foreach (var body in BodyCandidates(request))
@@ -60,6 +72,11 @@ public static class FuzzSafety
                 if (WouldCreateProject(body, targets))
                 {
                     return "a valid project creation";
+                }
+
+                if (WouldCreateKey(body))
+                {
+                    return "a valid API key creation";
                 }
             }
         }
@@ -100,8 +117,9 @@ public static class FuzzSafety
             {
                 encoding = Encoding.GetEncoding(charset);
             }
-            catch (ArgumentException)
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException)
             {
+                // Not an encoding .NET knows (or UTF-7, which is disabled): the API cannot transcode it either.
             }
 
             if (encoding is not null)
@@ -199,6 +217,18 @@ public static class FuzzSafety
             // The API would fail on it too (and the fuzz reports that): nothing is created.
             return false;
         }
+    }
+
+    /// <summary>KeyEndpoints' POST /api/keys checks.</summary>
+    public static bool WouldCreateKey(byte[] body)
+    {
+        if (Read<MediaActors.Api.Auth.CreateKeyRequest>(body) is not { } request)
+        {
+            return false;
+        }
+
+        var name = request.Name?.Trim() ?? "";
+        return name.Length is > 0 and <= 100 && !name.Any(char.IsControl);
     }
 
     /// <summary>Text PostgreSQL can store faithfully: no NUL, no unpaired surrogate.</summary>

@@ -260,10 +260,42 @@ public static class RawHttp
             error = "the server closed the connection without an answer" + (writeError is null ? "" : $" ({writeError})");
         }
 
-        var body = headerEnd >= 0 && received.Length > headerEnd
-            ? Encoding.UTF8.GetString(received.GetBuffer(), headerEnd, (int)Math.Min(received.Length - headerEnd, KeepBodyChars))
-            : "";
+        var bodyBytes = headerEnd >= 0 && received.Length > headerEnd ? received.GetBuffer()[headerEnd..(int)received.Length] : [];
+        if (chunked)
+        {
+            bodyBytes = Dechunk(bodyBytes);
+        }
+
+        var body = Encoding.UTF8.GetString(bodyBytes, 0, Math.Min(bodyBytes.Length, KeepBodyChars));
         return new RawResponse(status, head, body, error, watch.Elapsed);
+    }
+
+    /// <summary>The data of a chunked body (as much of it as arrived).</summary>
+    private static byte[] Dechunk(byte[] data)
+    {
+        var result = new MemoryStream();
+        var position = 0;
+        while (position < data.Length)
+        {
+            var lineEnd = data.AsSpan(position).IndexOf("\r\n"u8);
+            if (lineEnd < 0)
+            {
+                break;
+            }
+
+            var sizeText = Encoding.ASCII.GetString(data, position, lineEnd).Split(';')[0].Trim();
+            if (!int.TryParse(sizeText, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var size) || size <= 0)
+            {
+                break;
+            }
+
+            position += lineEnd + 2;
+            var length = Math.Min(size, data.Length - position);
+            result.Write(data, position, length);
+            position += size + 2;
+        }
+
+        return result.ToArray();
     }
 
     private static int ParseStatus(string head)
