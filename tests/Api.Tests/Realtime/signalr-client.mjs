@@ -11,11 +11,22 @@ const connection = new signalR.HubConnectionBuilder()
   .configureLogging(signalR.LogLevel.Warning)
   .build();
 
-connection.on('projectEvent', async (event) => {
-  console.log(JSON.stringify({ ...event, receivedAt: Date.now() }));
+// Events that arrive while SubscribeProject is still answering are held until CONNECTED is printed.
+let ready = false;
+const early = [];
+async function print(event) {
+  console.log(JSON.stringify(event));
   if (event.kind === stopKind) {
     await connection.stop();
     process.exit(0);
+  }
+}
+connection.on('projectEvent', async (event) => {
+  const stamped = { ...event, receivedAt: Date.now() };
+  if (ready) {
+    await print(stamped);
+  } else {
+    early.push(stamped);
   }
 });
 
@@ -26,6 +37,10 @@ try {
     await connection.invoke('SubscribeProject', projectId);
   }
   console.log('CONNECTED');
+  ready = true;
+  for (const event of early.splice(0)) {
+    await print(event);
+  }
 } catch (error) {
   console.log(`FAILED ${error}`);
   process.exit(2);
