@@ -37,7 +37,8 @@ public sealed class HealthTests(TestDatabase database) : IClassFixture<TestDatab
     [Fact]
     public async Task Health_is_503_naming_the_blob_store_when_it_is_down()
     {
-        var closedPort = Blobs.Replace("127.0.0.1:10010", "127.0.0.1:9", StringComparison.Ordinal).Replace("127.0.0.1:10000", "127.0.0.1:9", StringComparison.Ordinal);
+        // Port 9 (discard) has nothing listening: the same account, an unreachable endpoint.
+        var closedPort = System.Text.RegularExpressions.Regex.Replace(Blobs, "BlobEndpoint=[^;]+", "BlobEndpoint=http://127.0.0.1:9/devstoreaccount1");
         await using var api = Api(database.ConnectionString, closedPort);
         var response = await api.CreateClient().GetAsync("/health");
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
