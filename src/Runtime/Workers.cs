@@ -22,6 +22,7 @@ public abstract class Worker<TPayload, TOutput> : IWorker
 public sealed class WorkItem(Guid id, string kind, JsonElement payload, GrainId owner, string? tag, int attempt, int maxAttempts, Func<WorkItem, double, string?, Task> reportProgress)
 {
     private long _lastReport;
+    private string? _lastNote;
 
     public Guid Id { get; } = id;
 
@@ -41,16 +42,22 @@ public sealed class WorkItem(Guid id, string kind, JsonElement payload, GrainId 
 
     public T PayloadAs<T>() => Payload.Deserialize<T>(RuntimeJson.Options)!;
 
-    /// <summary>Sends progress (0..1) to the owning grain, at most twice a second; the final 1.0 always goes.</summary>
+    /// <summary>Sends progress (0..1) to the owning grain, at most twice a second; the final 1.0 and a new note always go.</summary>
     public Task ReportProgressAsync(double fraction, string? note = null)
     {
         var now = Environment.TickCount64;
-        if (fraction < 1 && now - Interlocked.Read(ref _lastReport) < 500)
+        var newNote = note is not null && note != Volatile.Read(ref _lastNote);
+        if (fraction < 1 && !newNote && now - Interlocked.Read(ref _lastReport) < 500)
         {
             return Task.CompletedTask;
         }
 
         Interlocked.Exchange(ref _lastReport, now);
+        if (note is not null)
+        {
+            Volatile.Write(ref _lastNote, note);
+        }
+
         return reportProgress(this, Math.Clamp(fraction, 0, 1), note);
     }
 }

@@ -161,6 +161,7 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
             CompleteStep(step, provider: "ffmpeg");
             step = ProjectStep.Uploading;
             BeginStep(step);
+            State.Steps[step].Attempts++;
         }
 
         var (start, end) = Ranges[step];
