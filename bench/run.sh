@@ -98,17 +98,17 @@ cpu_mark() {
   children=$(awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] }; printf "%d\n", t * 100 }' "$DATA/.times")
   printf -v "$1" '%s %s %s' "$(machine_busy_ticks)" "$children" "$(postgres_ticks)"
 }
-# Prints how much CPU the benchmark, its PostgreSQL and other programs used during the measurements.
+# Prints how much CPU the benchmark, its PostgreSQL and other programs used during one phase.
 cpu_report() {
+  local label=$1 seconds=$4
   local -a start end
-  read -ra start <<<"$1"
-  read -ra end <<<"$2"
-  local seconds=$3
+  read -ra start <<<"$2"
+  read -ra end <<<"$3"
   awk -v busy=$((end[0] - start[0])) -v ours=$((end[1] - start[1])) -v pg=$((end[2] - start[2])) \
-    -v seconds="$seconds" -v cores="$(nproc)" 'BEGIN {
+    -v label="$label" -v seconds="$seconds" -v cores="$(nproc)" 'BEGIN {
       other = (busy - ours - pg) / 100; if (other < 0) other = 0
-      printf "- CPU during the measurements (%d s): benchmark processes %.0f s, bench PostgreSQL %.0f s, other programs %.0f s (%.0f%% of the %d cores)\n",
-        seconds, ours / 100, pg / 100, other, 100 * other / (seconds * cores), cores }'
+      printf "- CPU during the %s (%d s): benchmark process %.0f s, bench PostgreSQL %.0f s, other programs %.0f s (%.0f%% of the %d cores)\n",
+        label, seconds, ours / 100, pg / 100, other, 100 * other / (seconds * cores), cores }'
 }
 
 {
@@ -138,6 +138,8 @@ if ((RUN_RUNTIME)); then
       --senders "$SENDERS" --pings "$PINGS" --json "$RUNTIME_JSON" "${EXTRA[@]}"
   } | tee -a "$REPORT"
 fi
+cpu_mark CPU_MIDDLE
+RUNTIME_SECONDS=$SECONDS
 
 if ((RUN_GRAPHILE)); then
   ma_log "running the graphile-worker benchmark"
@@ -151,13 +153,15 @@ if ((RUN_GRAPHILE)); then
 fi
 
 cpu_mark CPU_END
-MEASURED_SECONDS=$SECONDS
+GRAPHILE_SECONDS=$((SECONDS - RUNTIME_SECONDS))
 {
   echo "## Side by side"
   echo
   "$NODE22" "$ROOT/bench/report.mjs" "$RUNTIME_JSON" "$GRAPHILE_JSON"
   echo
   echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-  cpu_report "$CPU_START" "$CPU_END" "$MEASURED_SECONDS"
+  ((RUN_RUNTIME)) && cpu_report "MediaActors runtime benchmark" "$CPU_START" "$CPU_MIDDLE" "$RUNTIME_SECONDS"
+  ((RUN_GRAPHILE)) && cpu_report "graphile-worker benchmark" "$CPU_MIDDLE" "$CPU_END" "$GRAPHILE_SECONDS"
+  true
 } | tee -a "$REPORT"
 ma_log "report written to $REPORT"
