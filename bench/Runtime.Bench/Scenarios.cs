@@ -47,7 +47,8 @@ public sealed class Scenarios(BenchOptions options, BatchStats stats)
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>
-    /// Live: the silos run while a client sends; timed from the first send until the mailboxes are empty.
+    /// Live: the silos run while a client sends; timed from the first send until committed turn batches
+    /// have acknowledged all N messages (the runtime's meter, then checked in the database).
     /// Drain: the messages are queued with no silo running, then the silos start; timed from their start.
     /// </summary>
     public async Task<ThroughputResult> ThroughputAsync(int silos, bool drain, int? messages = null)
