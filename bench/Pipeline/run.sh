@@ -5,9 +5,12 @@
 #      (a) the raw tools on the file: ffmpeg -> 16 kHz mono s16le WAV, then the production LocalTranscriber
 #          (bench/Pipeline/Program.cs, default options); (b) the same file through the system as a client uses
 #          it (POST /api/uploads, PUT to the SAS URL, complete, POST /api/projects, poll until completed) on a
-#          private PostgreSQL + Azurite, one silo and the API (Release build). Ratio = pipeline / (ffmpeg + transcriber).
+#          private PostgreSQL + Azurite, one silo and the API (Release build); (c) the raw transcriber once more.
+#      Ratio = pipeline / (ffmpeg + mean of the two raw transcriber runs, which bracket the pipeline run).
 #   2. a ~1 GB 1080p video through the same pipeline, sampling the silo's and the API's RSS (VmRSS every
 #      0.5 s, VmHWM reset before the run with /proc/PID/clear_refs and read at the end).
+# Before each measurement it waits (up to --wait-quiet) until other processes leave the CPU alone, and it records
+# per phase the CPU used by each of its components and by everything else. Takes ~15 minutes on 2 cores.
 # Everything lives under .data/bench-pipeline/ (gitignored); the generated media, the blob store and the database
 # are deleted on exit, results stay in .data/bench-pipeline/results/<timestamp>/.
 #
@@ -47,7 +50,7 @@ while (($#)); do
     --big-mb) BIG_MB=${2:?--big-mb needs a value}; shift 2 ;;
     --wait-quiet) WAIT_QUIET=${2:?--wait-quiet needs a value}; shift 2 ;;
     --keep-media) KEEP_MEDIA=1; shift ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,22p' "$0"; exit 0 ;;
     *) ma_die "unknown option $1 (see bench/Pipeline/run.sh --help)" ;;
   esac
 done
@@ -70,8 +73,9 @@ SILO_PID=
 API_PID=
 SAMPLER_PID=
 CLEANED=0
+OWN_DATA=0  # set once the ports were free: before that, .data/bench-pipeline may belong to another run
 cleanup() {
-  ((CLEANED)) && return 0
+  ((CLEANED || !OWN_DATA)) && return 0
   CLEANED=1
   set +e
   trap '' INT TERM
@@ -484,9 +488,13 @@ make_big_video() {
 }
 
 # ===============================================================================================================
+mkdir -p "$DATA"
+exec 9>"$DATA/.lock"
+flock -n 9 || ma_die "another bench/Pipeline/run.sh is running (it holds $DATA/.lock)"
 for p in "$PG_PORT" "$BLOB_PORT" "$API_PORT" "$SILO_PORT"; do
   ! ma_port_open 127.0.0.1 "$p" || ma_die "port $p is in use (another bench-pipeline run?); set MA_BENCH_*_PORT"
 done
+OWN_DATA=1
 # A previous run killed without its trap may have left its stores running: stop them, then start from nothing.
 ma_stop_azurite "$DATA/azurite"
 ma_stop_postgres "$DATA/pg"
