@@ -13,11 +13,13 @@ public sealed class GuardedHttpClientFactory : IDisposable
 {
     private readonly NetworkGuard _guard;
     private readonly HttpMessageHandler _handler;
+    private readonly TimeSpan _connectTimeout;
 
     public GuardedHttpClientFactory(NetworkGuard guard, IOptions<IngestionOptions> options)
     {
         _guard = guard;
         var settings = options.Value;
+        _connectTimeout = settings.SocketTimeout;
         var sockets = new SocketsHttpHandler
         {
             // A proxy would receive the connection instead of the checked address: never use one implicitly.
@@ -39,30 +41,7 @@ public sealed class GuardedHttpClientFactory : IDisposable
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var endPoint = context.DnsEndPoint;
-        var addresses = await _guard.ResolveAsync(endPoint.Host, endPoint.Port, cancellationToken);
-        Exception? lastError = null;
-        // IPv4 first: hosts without an IPv6 route would otherwise spend the whole connect timeout on the first address.
-        foreach (var address in addresses.OrderBy(address => address.AddressFamily == AddressFamily.InterNetwork ? 0 : 1))
-        {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, endPoint.Port), cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException ex)
-            {
-                socket.Dispose();
-                lastError = ex;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-
-        throw lastError!;
+        var socket = await GuardedConnector.ConnectAsync(_guard, context.DnsEndPoint.Host, context.DnsEndPoint.Port, _connectTimeout, cancellationToken);
+        return new NetworkStream(socket, ownsSocket: true);
     }
 }

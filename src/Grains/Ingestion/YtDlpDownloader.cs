@@ -11,14 +11,13 @@ namespace MediaActors.Grains.Ingestion;
 /// Downloads platform links and web pages with the yt-dlp program, in two runs:
 /// <list type="number">
 /// <item>extract (<c>-J</c>, nothing downloaded) after the page's host has passed the <see cref="NetworkGuard"/>;
-/// then every URL of the chosen format is checked with the guard too;</item>
+/// then every URL of the chosen format is checked with the guard too, for a clear early error;</item>
 /// <item>download exactly that format from the saved information (<c>--load-info-json</c>), with the size limit
 /// enforced by yt-dlp (<c>--max-filesize</c>) and by counting progress, and the process tree killed on cancellation.</item>
 /// </list>
-/// For web pages a plain http(s) format is fetched through the guarded HttpClient instead, so every hop is checked.
-/// RESIDUAL RISK: yt-dlp makes its own connections, so redirects it follows (page or media), the fragment URLs of
-/// HLS/DASH manifests, and a DNS answer that changes between our check and yt-dlp's lookup are NOT re-checked.
-/// Closing this needs yt-dlp to connect through a local filtering proxy (<c>--proxy</c>) that applies the guard.
+/// Both runs connect only through a <see cref="GuardedProxy"/> of their own, so every connection yt-dlp makes
+/// (redirects, media, HLS/DASH fragments) is resolved, checked and connected by the guard; a refused one stops the run.
+/// For web pages a plain http(s) format is fetched through the guarded HttpClient instead.
 /// </summary>
 public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http, IOptions<IngestionOptions> options, ILogger<YtDlpDownloader> logger)
 {
@@ -85,14 +84,16 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
     private async Task<JsonObject> ExtractAsync(Uri url, CancellationToken cancellationToken)
     {
         var json = new StringBuilder();
-        var arguments = CommonArguments();
+        await using var proxy = GuardedProxy.Start(guard, _options.SocketTimeout, logger);
+        var arguments = CommonArguments(proxy);
         arguments.AddRange(["--dump-single-json", "--", url.AbsoluteUri]);
         var exit = await YtDlpProcess.RunAsync(_options.YtDlpPath, arguments, line =>
         {
             json.Append(line).Append('\n');
             return json.Length > MaxInfoChars ? StepException.Permanent("yt-dlp described the link with more information than allowed.") : null;
-        }, _options.DownloadTimeout, cancellationToken);
+        }, _options.DownloadTimeout, cancellationToken, proxy.Refused);
         Log("extract", url, exit);
+        ThrowIfRefused(proxy);
         if (exit.ExitCode != 0)
         {
             throw YtDlpErrors.FromExit(exit);
@@ -120,12 +121,15 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
     private async Task<DownloadedMedia> DownloadWithYtDlpAsync(string infoPath, string targetDirectory, long maxBytes, string? title,
         IProgress<double>? progress, CancellationToken cancellationToken)
     {
-        var arguments = CommonArguments();
+        await using var proxy = GuardedProxy.Start(guard, _options.SocketTimeout, logger);
+        var arguments = CommonArguments(proxy);
         // --print makes yt-dlp quiet; --verbose then sends its log to stderr, the only place it says a file was skipped for --max-filesize.
         arguments.AddRange([
             "--no-part", "--no-mtime", "--newline", "--progress", "--verbose",
             // yt-dlp's own downloader for streams, so that ffmpeg never opens network connections of its own.
             "--downloader", "dash,m3u8:native",
+            // A fragment the proxy refused (or that failed) must fail the download, not leave a hole in the video.
+            "--abort-on-unavailable-fragment",
             "--max-filesize", maxBytes.ToString(CultureInfo.InvariantCulture),
             "--output", Path.Combine(targetDirectory.Replace("%", "%%"), MediaFiles.BaseName + ".%(ext)s"),
             "--print", $"after_move:{ResultPrefix}%(.{{filepath}})j",
@@ -168,8 +172,9 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
             }
 
             return null;
-        }, _options.DownloadTimeout, cancellationToken);
+        }, _options.DownloadTimeout, cancellationToken, proxy.Refused);
         Log("download", null, exit);
+        ThrowIfRefused(proxy);
         if (exit.ExitCode != 0)
         {
             throw YtDlpErrors.FromExit(exit);
@@ -193,13 +198,22 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
         return new DownloadedMedia(path, size, title, MediaFiles.ContentTypeFor(path));
     }
 
-    private List<string> CommonArguments()
+    /// <summary>A refusal fails the run even when yt-dlp itself carried on (a skipped fragment, a fallback format).</summary>
+    private static void ThrowIfRefused(GuardedProxy proxy)
+    {
+        if (proxy.Refusal is { } refusal)
+        {
+            throw refusal;
+        }
+    }
+
+    private List<string> CommonArguments(GuardedProxy proxy)
     {
         List<string> arguments =
         [
             "--ignore-config", "--no-cache-dir", "--no-colors",
-            // Direct connections only (no proxy from the environment); a filtering proxy would go here.
-            "--proxy", "",
+            // Every connection goes through this run's filtering proxy, never straight out (nor through a proxy from the environment).
+            "--proxy", proxy.Url,
             "--no-playlist", "--playlist-items", "1",
             "--socket-timeout", Math.Max(1, (int)_options.SocketTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
             "--retries", "3", "--fragment-retries", "3",

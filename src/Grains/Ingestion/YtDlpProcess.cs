@@ -16,8 +16,9 @@ internal static class YtDlpProcess
     private const int MaxLogLines = 200;
 
     /// <param name="onLine">Called for each stdout line; returning an exception stops the run, kills yt-dlp and throws it.</param>
+    /// <param name="abort">When it completes (with an exception to throw), the run stops the same way.</param>
     public static async Task<YtDlpExit> RunAsync(string program, IReadOnlyList<string> arguments, Func<string, Exception?> onLine, TimeSpan timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Task<Exception>? abort = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -51,15 +52,25 @@ internal static class YtDlpProcess
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timer.CancelAfter(timeout);
         Exception? stopReason = null;
+        void Stop(Exception reason)
+        {
+            if (Interlocked.CompareExchange(ref stopReason, reason, null) is null)
+            {
+                Kill(process);
+            }
+        }
+
+        using var aborted = new CancellationTokenSource();
+        _ = abort?.ContinueWith(reason => Stop(reason.Result), aborted.Token, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         var log = new Queue<string>();
         var stdout = Task.Run(async () =>
         {
             while (await process.StandardOutput.ReadLineAsync() is { } line)
             {
-                if (stopReason is null && onLine(line) is { } stop)
+                if (Volatile.Read(ref stopReason) is null && onLine(line) is { } stop)
                 {
-                    stopReason = stop;
-                    Kill(process);
+                    Stop(stop);
                 }
             }
         }, CancellationToken.None);
@@ -97,9 +108,10 @@ internal static class YtDlpProcess
         }
 
         await Task.WhenAll(stdout, stderr);
-        if (stopReason is not null)
+        await aborted.CancelAsync();
+        if (Volatile.Read(ref stopReason) is { } reason)
         {
-            throw stopReason;
+            throw reason;
         }
 
         lock (log)

@@ -1,7 +1,9 @@
+using System.Net;
 using MediaActors.Grains.Ingestion;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace MediaActors.Grains.Tests.Ingestion;
 
@@ -11,10 +13,17 @@ public sealed class IngestionTestHost : IDisposable
     private readonly ServiceProvider _services;
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"ingestion-tests-{Guid.NewGuid():N}");
 
-    public IngestionTestHost(Dictionary<string, string?> settings)
+    /// <param name="resolve">A DNS stand-in for the network guard (names only the tests know); the system resolver when null.</param>
+    public IngestionTestHost(Dictionary<string, string?> settings, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        _services = new ServiceCollection()
+        var services = new ServiceCollection();
+        if (resolve is not null)
+        {
+            services.AddSingleton(provider => new NetworkGuard(provider.GetRequiredService<IOptions<IngestionOptions>>().Value, resolve));
+        }
+
+        _services = services
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
             .AddIngestion(configuration)
             .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
@@ -41,10 +50,10 @@ public sealed class IngestionTestHost : IDisposable
     public static IngestionTestHost Production() => new(new());
 
     /// <summary>The production policy with exactly one private endpoint allowed (the "first hop" server).</summary>
-    public static IngestionTestHost AllowingOnly(TestMediaServer server) => new(new()
+    public static IngestionTestHost AllowingOnly(TestMediaServer server, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null) => new(new()
     {
         ["Ingestion:AllowedPrivateEndpoints:0"] = $"127.0.0.1:{server.Port}",
-    });
+    }, resolve);
 
     public LinkDownloader Downloader => _services.GetRequiredService<LinkDownloader>();
 

@@ -15,6 +15,7 @@ public sealed class TestMediaServer : IAsyncDisposable
 {
     public const string PageTitle = "Local clip page";
     public const int SlowLength = 50_000_000;
+    public const int SegmentCount = 3;
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<string> _requests = new();
@@ -68,6 +69,22 @@ public sealed class TestMediaServer : IAsyncDisposable
         app.MapGet("/embed.html", (string src) => Html($"<video controls src=\"{WebUtility.HtmlEncode(src)}\"></video>"));
         app.MapGet("/two.html", () => Html("<video src=\"/clip.mp4\"></video><video src=\"/clip-chunked\"></video>"));
         app.MapGet("/empty.html", () => Html("<p>No video here.</p>"));
+        // An HLS media playlist of the clip in three segments, served from this server or from the one "base" names.
+        app.MapGet("/hls.m3u8", (string? @base) =>
+        {
+            var prefix = string.IsNullOrEmpty(@base) ? "" : @base.TrimEnd('/');
+            var playlist = new System.Text.StringBuilder("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n");
+            for (var index = 0; index < SegmentCount; index++)
+            {
+                playlist.Append("#EXTINF:1.0,\n").Append(prefix).Append("/segment/").Append(index).Append('\n');
+            }
+
+            playlist.Append("#EXT-X-ENDLIST\n");
+            return Results.Text(playlist.ToString(), "application/vnd.apple.mpegurl");
+        });
+        app.MapGet("/segment/{index:int}", (int index) => index is >= 0 and < SegmentCount
+            ? Results.Bytes(Segment(clip, index), "video/mp2t")
+            : Results.NotFound());
         app.MapGet("/status/{code:int}", (int code) => Results.StatusCode(code));
         app.MapGet("/redirect", (string to) => Results.Redirect(to));
         app.MapGet("/loop", () => Results.Redirect("/loop"));
@@ -102,6 +119,13 @@ public sealed class TestMediaServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    /// <summary>Segment <paramref name="index"/> of the clip cut in <see cref="SegmentCount"/> byte ranges.</summary>
+    public static byte[] Segment(byte[] clip, int index)
+    {
+        var size = (clip.Length + SegmentCount - 1) / SegmentCount;
+        return clip.AsSpan(index * size, Math.Min(size, clip.Length - index * size)).ToArray();
     }
 
     private static IResult Html(string body) =>
