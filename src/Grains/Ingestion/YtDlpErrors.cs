@@ -17,7 +17,7 @@ internal static class YtDlpErrors
     [
         "HTTP Error 5", "HTTP Error 429", "HTTP Error 408", "timed out", "Timeout", "Connection reset", "Connection refused", "Connection aborted",
         "Remote end closed", "IncompleteRead", "Temporary failure in name resolution", "Network is unreachable", "No route to host",
-        "urlopen error", "EOF occurred", "Broken pipe", "Too Many Requests", "RemoteDisconnected", "Service Unavailable",
+        "urlopen error", "Bad Gateway", "EOF occurred", "Broken pipe", "Too Many Requests", "RemoteDisconnected", "Service Unavailable",
     ];
 
     public static StepException FromExit(YtDlpExit exit)

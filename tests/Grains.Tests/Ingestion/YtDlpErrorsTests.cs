@@ -14,6 +14,7 @@ public sealed class YtDlpErrorsTests
     [InlineData("ERROR: [youtube] abc: Unable to extract initial player response; please report this issue", false, null)]
     [InlineData("ERROR: unable to download video data: HTTP Error 503: Service Unavailable", true, null)]
     [InlineData("ERROR: [vimeo] 123: Unable to download JSON metadata: HTTP Error 429: Too Many Requests", true, null)]
+    [InlineData("ERROR: unable to download video data: Tunnel connection failed: 502 Bad Gateway", true, null)]
     [InlineData("ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno 111] Connection refused> (caused by URLError(ConnectionRefusedError(111, 'Connection refused')))", true,
         "yt-dlp could not get the video: [generic] None: Unable to download webpage: <urlopen error [Errno 111] Connection refused>")]
     [InlineData("ERROR: [download] Got error: The read operation timed out", true, null)]
