@@ -26,6 +26,7 @@ public static class RuntimeHosting
         services.AddSingleton<RuntimeStatus>();
         services.AddSingleton<RuntimeMetrics>();
         services.AddSingleton<NotificationListener>();
+        services.AddSingleton(new ListenChannels(Channels.Client));
         services.AddSingleton<GrainEvents>();
         services.AddSingleton<IGrainEvents>(sp => sp.GetRequiredService<GrainEvents>());
         services.AddSingleton<ClusterClient>();
@@ -47,6 +48,7 @@ public static class RuntimeHosting
         var workers = new WorkerCatalog();
         services.AddSingleton(grains);
         services.AddSingleton(workers);
+        services.AddSingleton(new ListenChannels(Channels.Silo));
         services.AddSingleton<SiloIdentity>();
         services.AddSingleton<MembershipService>();
         services.AddSingleton<TurnProcessor>();
