@@ -19,7 +19,7 @@ builder.Services.AddMediaActorsLimits(builder.Configuration, builder.WebHost);
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
     o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
-    o.SerializerOptions.MaxDepth = 32;
+    o.SerializerOptions.MaxDepth = RequestGuards.MaxJsonDepth;
 });
 builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 32 * 1024);
 builder.Services.AddSingleton<EventRelay>();
@@ -33,6 +33,7 @@ app.UseJsonCharsetGuard();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseJsonBodyGuard();
 app.MapOpenApi();
 app.MapServiceDefaults();
 app.MapKeys();
