@@ -54,10 +54,12 @@ public static class RuntimeHosting
         services.AddSingleton<TurnProcessor>();
         services.AddSingleton<ReminderService>();
         services.AddSingleton<WorkerHost>();
+        services.AddSingleton<RetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<MembershipService>());
         services.AddHostedService(sp => sp.GetRequiredService<TurnProcessor>());
         services.AddHostedService(sp => sp.GetRequiredService<ReminderService>());
         services.AddHostedService(sp => sp.GetRequiredService<WorkerHost>());
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
         return new SiloBuilder(services, grains, workers);
     }
 }

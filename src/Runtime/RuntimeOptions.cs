@@ -44,4 +44,16 @@ public sealed class RuntimeOptions
 
     /// <summary>How long replies are kept for callers that missed their notification.</summary>
     public TimeSpan ReplyRetention { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long finished work items (succeeded, failed, cancelled) and their attempts are kept; zero keeps them forever.</summary>
+    public TimeSpan FinishedWorkRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How long events are kept for clients that catch up (after=N); zero keeps them forever.</summary>
+    public TimeSpan EventRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long messages that failed every attempt are kept for inspection; zero keeps them forever.</summary>
+    public TimeSpan DeadMessageRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often one silo deletes what is past its retention.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(10);
 }
