@@ -14,6 +14,9 @@ public static class Problems
     public static IResult Conflict(string detail) =>
         Results.Problem(title: "Conflict.", detail: detail, statusCode: StatusCodes.Status409Conflict);
 
+    public static IResult Gone(string detail) =>
+        Results.Problem(title: "Gone.", detail: detail, statusCode: StatusCodes.Status410Gone);
+
     public static IResult TooLarge(string detail) =>
         Results.Problem(title: "Too large.", detail: detail, statusCode: StatusCodes.Status413PayloadTooLarge);
 

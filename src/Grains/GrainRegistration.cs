@@ -56,6 +56,9 @@ public static class GrainRegistration
     public static SiloBuilder AddMediaActorsGrains(this SiloBuilder silo, IConfiguration configuration)
     {
         silo.Services.AddMediaActorsProviders(configuration);
+        silo.Services.AddOptions<UploadExpiryOptions>().Bind(configuration.GetSection("Uploads"));
+        silo.Services.AddSingleton<UploadExpiryService>();
+        silo.Services.AddHostedService(sp => sp.GetRequiredService<UploadExpiryService>());
         return silo
             .AddGrain<IProjectGrain, ProjectGrain>()
             .AddWorker<IngestWorker>(WorkKinds.Ingest)

@@ -67,16 +67,19 @@ public static class ProjectEndpoints
         if (request.UploadId is { } uploadId)
         {
             await using var link = db.CreateCommand(
-                "UPDATE uploads SET project_id = $3 WHERE id = $1 AND user_id = $2 AND project_id IS NULL RETURNING status, file_name");
+                "UPDATE uploads SET project_id = $3 WHERE id = $1 AND user_id = $2 AND project_id IS NULL AND status <> 'expired' RETURNING status, file_name");
             link.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
             link.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
             link.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
             await using var reader = await link.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {
-                return await UploadExistsAsync(db, uploadId, userId, cancellationToken)
-                    ? Problems.Conflict("This upload already belongs to a project.")
-                    : Problems.NotFound("upload");
+                return await UploadStatusAsync(db, uploadId, userId, cancellationToken) switch
+                {
+                    null => Problems.NotFound("upload"),
+                    "expired" => Problems.Gone(Uploads.UploadEndpoints.ExpiredDetail),
+                    _ => Problems.Conflict("This upload already belongs to a project."),
+                };
             }
 
             uploadComplete = reader.GetString(0) == "completed";
@@ -260,12 +263,13 @@ public static class ProjectEndpoints
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    private static async Task<bool> UploadExistsAsync(NpgsqlDataSource db, Guid uploadId, string userId, CancellationToken cancellationToken)
+    /// <summary>The upload's status, or null when the user has no such upload.</summary>
+    private static async Task<string?> UploadStatusAsync(NpgsqlDataSource db, Guid uploadId, string userId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("SELECT EXISTS (SELECT 1 FROM uploads WHERE id = $1 AND user_id = $2)");
+        await using var command = db.CreateCommand("SELECT status FROM uploads WHERE id = $1 AND user_id = $2");
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     private static async Task UnlinkUploadAsync(NpgsqlDataSource db, Guid projectId)

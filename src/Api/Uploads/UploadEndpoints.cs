@@ -96,6 +96,11 @@ public static class UploadEndpoints
             return Problems.NotFound("upload");
         }
 
+        if (upload.Status == "expired")
+        {
+            return Problems.Gone(ExpiredDetail);
+        }
+
         if (upload.Status == "completed")
         {
             return Results.Ok(new CompleteUploadResponse(uploadId, upload.SizeBytes!.Value, upload.Md5!, JsonSerializer.Deserialize<MediaInfo>(upload.Media!, RuntimeJson.Options)!));
@@ -130,7 +135,7 @@ public static class UploadEndpoints
         await using (var command = db.CreateCommand(
             """
             UPDATE uploads SET status = 'completed', size_bytes = $3, md5 = $4, media = $5::jsonb, completed_at = now()
-            WHERE id = $1 AND user_id = $2
+            WHERE id = $1 AND user_id = $2 AND status = 'pending'
             RETURNING project_id
             """))
         {
@@ -140,7 +145,17 @@ public static class UploadEndpoints
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = md5 });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(probe, RuntimeJson.Options) });
             // Read back in the same statement, so a project linked a moment ago is not missed.
-            projectId = await command.ExecuteScalarAsync(cancellationToken) as Guid?;
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                // It expired (or a concurrent complete finished it) while this one checked the blob.
+                var now = await FindAsync(db, uploadId, userId, cancellationToken);
+                return now?.Status == "completed"
+                    ? Results.Ok(new CompleteUploadResponse(uploadId, now.SizeBytes!.Value, now.Md5!, JsonSerializer.Deserialize<MediaInfo>(now.Media!, RuntimeJson.Options)!))
+                    : Problems.Gone(ExpiredDetail);
+            }
+
+            projectId = reader.IsDBNull(0) ? null : reader.GetGuid(0);
         }
 
         if (projectId is { } linked)
@@ -152,6 +167,10 @@ public static class UploadEndpoints
         loggers.CreateLogger("Uploads").LogInformation("Upload {UploadId} completed: {Size} bytes", uploadId, info.SizeBytes);
         return Results.Ok(new CompleteUploadResponse(uploadId, info.SizeBytes, md5, probe));
     }
+
+    /// <summary>What a client is told about an upload that expired before it was completed.</summary>
+    internal const string ExpiredDetail =
+        "This upload expired before it was completed and its file was deleted. Create a new upload (POST /api/uploads) and upload the file again.";
 
     internal static async Task<UploadRow?> FindAsync(NpgsqlDataSource db, Guid uploadId, string userId, CancellationToken cancellationToken)
     {

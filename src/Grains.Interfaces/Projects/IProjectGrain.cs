@@ -74,6 +74,10 @@ public interface IProjectGrain : IGrain
     /// <summary>The project's upload finished: it can start.</summary>
     Task<ProjectSnapshot> UploadCompleted();
 
+    /// <summary>The project's upload expired before it was completed: a project still waiting for it fails.</summary>
+    [OneWay]
+    Task UploadExpired(DateTimeOffset expiredAt);
+
     /// <summary>Stops the project from any non-final state, including a running step.</summary>
     Task<ProjectSnapshot> Cancel();
 

@@ -63,9 +63,31 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
         {
             StartStep(ProjectStep.Downloading);
         }
+        else if (State.UploadExpiredAt is { } expiredAt)
+        {
+            // The expiry was said before this call arrived.
+            Fail(ProjectStep.Downloading, UploadExpiredMessage(expiredAt));
+        }
 
         return Task.FromResult(Snapshot());
     }
+
+    public Task UploadExpired(DateTimeOffset expiredAt)
+    {
+        if (State.Status == ProjectStatus.None)
+        {
+            State.UploadExpiredAt = expiredAt;
+        }
+        else if (State.Status == ProjectStatus.Uploading)
+        {
+            Fail(ProjectStep.Downloading, UploadExpiredMessage(expiredAt));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static string UploadExpiredMessage(DateTimeOffset expiredAt) =>
+        $"The upload was not completed before it expired ({expiredAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC); its file was deleted. Create a new upload and a new project.";
 
     public Task<ProjectSnapshot> UploadCompleted()
     {

@@ -37,6 +37,9 @@ public sealed class ProjectState
     /// <summary>The upload completed before the project was created.</summary>
     public bool UploadReady { get; set; }
 
+    /// <summary>When the upload expired, if that was said before the project was created.</summary>
+    public DateTimeOffset? UploadExpiredAt { get; set; }
+
     public Guid? CurrentWork { get; set; }
 
     /// <summary>The step a retry reminder will start again, or the step that failed.</summary>

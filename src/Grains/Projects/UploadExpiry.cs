@@ -1,0 +1,129 @@
+using MediaActors.Grains.Storage;
+using MediaActors.Runtime;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace MediaActors.Grains.Projects;
+
+/// <summary>Expiry of uploads that were never completed (section "Uploads", read by the silos).</summary>
+public sealed class UploadExpiryOptions
+{
+    /// <summary>How long after its upload URL expired a pending upload is given before it expires (a client may still be committing or completing).</summary>
+    public TimeSpan PendingGrace { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How often a silo looks for pending uploads to expire; zero turns expiry off.</summary>
+    public TimeSpan ExpirySweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>
+/// Expires uploads that were created but never completed, once <see cref="UploadExpiryOptions.PendingGrace"/> has passed
+/// after their upload URL expired: the blob (if the client committed one) is deleted, the row becomes 'expired' (so a
+/// late complete or a new project on it gets 410), and a project waiting for it fails with a message saying so.
+/// Each batch holds its rows locked (FOR UPDATE SKIP LOCKED) until the blobs are deleted and the projects told, so silos
+/// never expire the same upload twice at once and a concurrent complete waits, then finds the upload expired.
+/// A crash part-way leaves the rows pending; the next sweep does it again (every step is idempotent).
+/// </summary>
+public sealed class UploadExpiryService(NpgsqlDataSource dataSource, BlobStore blobs, IClusterClient cluster, IOptions<UploadExpiryOptions> options,
+    ILogger<UploadExpiryService> logger) : BackgroundService
+{
+    private const int BatchSize = 100;
+
+    private readonly UploadExpiryOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_options.ExpirySweepInterval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.ExpirySweepInterval);
+        do
+        {
+            try
+            {
+                await SweepAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Expiring pending uploads failed; trying again in {Interval}", _options.ExpirySweepInterval);
+            }
+        }
+        while (await NextTickAsync(timer, stoppingToken));
+    }
+
+    /// <summary>Expires every pending upload past its grace, batch by batch; returns how many expired.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var expired = await ExpireBatchAsync(cancellationToken);
+            total += expired;
+            if (expired < BatchSize)
+            {
+                break;
+            }
+        }
+
+        return total;
+    }
+
+    private async Task<int> ExpireBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var uploads = new List<(Guid Id, string Container, string BlobName, Guid? ProjectId, DateTimeOffset ExpiresAt)>();
+        await using (var select = new NpgsqlCommand(
+            """
+            UPDATE uploads u SET status = 'expired'
+            FROM (SELECT id FROM uploads WHERE status = 'pending' AND expires_at < now() - $1 * interval '1 millisecond'
+                  ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) due
+            WHERE u.id = due.id
+            RETURNING u.id, u.container, u.blob_name, u.project_id, u.expires_at
+            """, connection, transaction))
+        {
+            select.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)_options.PendingGrace.TotalMilliseconds });
+            select.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                uploads.Add((reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetGuid(3),
+                    new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero)));
+            }
+        }
+
+        foreach (var upload in uploads)
+        {
+            await blobs.DeleteIfExistsAsync(upload.Container, upload.BlobName, cancellationToken);
+            if (upload.ProjectId is { } projectId)
+            {
+                // One-way: durable in the grain's mailbox before this returns.
+                await cluster.GetGrain<IProjectGrain>(projectId.ToString()).UploadExpired(upload.ExpiresAt);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        if (uploads.Count > 0)
+        {
+            logger.LogInformation("Expired {Count} uploads that were never completed ({WithProject} had a project waiting)", uploads.Count,
+                uploads.Count(upload => upload.ProjectId is not null));
+        }
+
+        return uploads.Count;
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

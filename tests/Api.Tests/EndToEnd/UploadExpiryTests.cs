@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+
+namespace MediaActors.Api.Tests.EndToEnd;
+
+/// <summary>Uploads that are never completed expire: blob deleted, row 'expired', a waiting project failed, 410 afterwards.</summary>
+public sealed class UploadExpiryTests : IAsyncLifetime
+{
+    private PipelineCluster _cluster = null!;
+    private string _media = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await PipelineCluster.StartAsync(configure: settings =>
+        {
+            // Upload URLs live 5 s; a pending upload expires as soon as its URL has (no grace), swept twice a second.
+            settings["Uploads:UrlLifetime"] = "00:00:05";
+            settings["Uploads:PendingGrace"] = "00:00:00";
+            settings["Uploads:ExpirySweepInterval"] = "00:00:00.500";
+        });
+        _media = Directory.CreateTempSubdirectory("ma-expiry-").FullName;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        Directory.Delete(_media, recursive: true);
+    }
+
+    [Fact]
+    public async Task An_upload_never_completed_expires_its_blob_is_deleted_and_its_waiting_project_fails()
+    {
+        // A: a project waits for it. B: the file was committed to blob storage but complete was never called. C: untouched.
+        var a = await CreateUploadAsync("a.mp4");
+        var b = await CreateUploadAsync("b.mp4");
+        var c = await CreateUploadAsync("c.mp4");
+        var junk = Path.Combine(_media, "b.mp4");
+        await File.WriteAllBytesAsync(junk, new byte[40_000]);
+        await PipelineCluster.PutBlocksAsync(b.Url, junk, 16 * 1024);
+        var blobName = await _cluster.Database.ScalarAsync<string>("SELECT blob_name FROM uploads WHERE id = $1", b.Id);
+        var blob = new BlobContainerClient(PipelineCluster.Blobs, "uploads").GetBlobClient(blobName);
+        Assert.True((await blob.ExistsAsync()).Value);
+        // D: completed normally, so never expired.
+        var video = await TestMedia.SilentVideoAsync(_media);
+        var (completed, d) = await _cluster.UploadAsync(video);
+        Assert.Equal(HttpStatusCode.OK, completed.StatusCode);
+        var project = await _cluster.CreateProjectAsync(new { title = "Waiting", uploadId = a.Id });
+        var projectId = project.GetProperty("id").GetString()!;
+        Assert.Equal("uploading", project.GetProperty("status").GetString());
+
+        var failed = await _cluster.WaitForStatusAsync(projectId, "failed", TimeSpan.FromSeconds(60));
+
+        Assert.StartsWith("The upload was not completed before it expired", failed.GetProperty("error").GetString());
+        Assert.Equal(
+            ["completed", "expired", "expired", "expired"],
+            (await _cluster.Database.ScalarAsync<string[]>(
+                "SELECT array_agg(status ORDER BY status) FROM uploads WHERE id = ANY($1)", new[] { a.Id, b.Id, c.Id, Guid.Parse(d.GetProperty("uploadId").GetString()!) })));
+        Assert.False((await blob.ExistsAsync()).Value);
+
+        // Completing it late, or starting a project on an expired upload, says what happened.
+        using var late = await _cluster.Http.PostAsync($"/api/uploads/{b.Id}/complete", null);
+        await AssertGoneAsync(late);
+        using var onExpired = await _cluster.Http.PostAsJsonAsync("/api/projects", new { uploadId = c.Id });
+        await AssertGoneAsync(onExpired);
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM projects WHERE id <> $1", Guid.Parse(projectId)));
+    }
+
+    private async Task<(Guid Id, string Url)> CreateUploadAsync(string fileName)
+    {
+        using var response = await _cluster.Http.PostAsJsonAsync("/api/uploads", new { fileName, contentType = "video/mp4", sizeBytes = 40_000 });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (Guid.Parse(body.GetProperty("uploadId").GetString()!), body.GetProperty("uploadUrl").GetString()!);
+    }
+
+    private static async Task AssertGoneAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.StartsWith("This upload expired before it was completed", problem.GetProperty("detail").GetString());
+    }
+}
