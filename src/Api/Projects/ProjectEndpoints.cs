@@ -28,8 +28,7 @@ public static class ProjectEndpoints
         group.MapGet("/{id:guid}/content", ContentAsync);
         group.MapPost("/{id:guid}/cancel", (Guid id, HttpContext http, NpgsqlDataSource db, IClusterClient cluster) =>
             CommandAsync(id, http, db, cluster, g => g.Cancel()));
-        group.MapPost("/{id:guid}/retry", (Guid id, HttpContext http, NpgsqlDataSource db, IClusterClient cluster) =>
-            CommandAsync(id, http, db, cluster, g => g.Retry()));
+        group.MapPost("/{id:guid}/retry", RetryAsync);
         group.MapDelete("/{id:guid}", DeleteAsync);
     }
 
@@ -212,6 +211,30 @@ public static class ProjectEndpoints
             """, id, http.User.UserId(), cancellationToken) is { } json
             ? Results.Text(json, "application/json")
             : Problems.NotFound("content for a project");
+
+    private static async Task<IResult> RetryAsync(Guid id, HttpContext http, NpgsqlDataSource db, IClusterClient cluster)
+    {
+        // A project cancelled while it waited for its upload cannot start before the file is there.
+        await using (var command = db.CreateCommand("SELECT id, status FROM uploads WHERE project_id = $1 AND user_id = $2"))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = http.User.UserId() });
+            await using var reader = await command.ExecuteReaderAsync(http.RequestAborted);
+            if (await reader.ReadAsync(http.RequestAborted))
+            {
+                var uploadId = reader.GetGuid(0);
+                switch (reader.GetString(1))
+                {
+                    case "pending":
+                        return Problems.Conflict($"The project's upload is not complete yet: upload the file, call POST /api/uploads/{uploadId}/complete, then retry.");
+                    case "expired":
+                        return Problems.Gone(Uploads.UploadEndpoints.ExpiredDetail);
+                }
+            }
+        }
+
+        return await CommandAsync(id, http, db, cluster, g => g.Retry());
+    }
 
     private static async Task<IResult> CommandAsync(Guid id, HttpContext http, NpgsqlDataSource db, IClusterClient cluster, Func<IProjectGrain, Task<ProjectSnapshot>> command)
     {

@@ -312,6 +312,7 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
                 CompleteStep(step, $"{embeddings.Provider}/{embeddings.Model}");
                 // Storing is this turn: the passages are written in the same transaction as the completion.
                 BeginStep(ProjectStep.Storing);
+                State.Steps[ProjectStep.Storing].Attempts++;
                 Context.Execute("DELETE FROM transcript_chunks WHERE project_id = $1", projectId);
                 foreach (var chunk in embeddings.Chunks)
                 {

@@ -65,6 +65,47 @@ public sealed class UploadExpiryTests : IAsyncLifetime
         using var onExpired = await _cluster.Http.PostAsJsonAsync("/api/projects", new { uploadId = c.Id });
         await AssertGoneAsync(onExpired);
         Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM projects WHERE id <> $1", Guid.Parse(projectId)));
+        using var retry = await _cluster.Http.PostAsync($"/api/projects/{projectId}/retry", null);
+        await AssertGoneAsync(retry);
+        Assert.Equal("failed", (await _cluster.GetProjectAsync(projectId)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_project_cancelled_while_its_upload_runs_is_retried_only_once_the_upload_is_complete()
+    {
+        var video = await TestMedia.SilentVideoAsync(_media);
+        var upload = await CreateUploadAsync("silent.mp4");
+        // Straight away: the upload URL lives 5 s in this cluster.
+        await PipelineCluster.PutBlocksAsync(upload.Url, video, 256 * 1024);
+        var project = await _cluster.CreateProjectAsync(new { uploadId = upload.Id });
+        var projectId = project.GetProperty("id").GetString()!;
+        using (var cancel = await _cluster.Http.PostAsync($"/api/projects/{projectId}/cancel", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        }
+
+        using (var early = await _cluster.Http.PostAsync($"/api/projects/{projectId}/retry", null))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
+            var problem = await early.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal($"The project's upload is not complete yet: upload the file, call POST /api/uploads/{upload.Id}/complete, then retry.",
+                problem.GetProperty("detail").GetString());
+        }
+
+        Assert.Equal("cancelled", (await _cluster.GetProjectAsync(projectId)).GetProperty("status").GetString());
+        using (var complete = await _cluster.Http.PostAsync($"/api/uploads/{upload.Id}/complete", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, complete.StatusCode);
+        }
+
+        using var retry = await _cluster.Http.PostAsync($"/api/projects/{projectId}/retry", null);
+
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        // It gets past the download (the upload is found) and fails later for its own reason: the clip has no audio.
+        var failed = await _cluster.WaitForStatusAsync(projectId, "failed", TimeSpan.FromMinutes(2));
+        Assert.Equal("The video has no audio track, so there is nothing to transcribe.", failed.GetProperty("error").GetString());
+        Assert.Equal("completed", failed.GetProperty("steps").EnumerateArray().Single(step => step.GetProperty("name").GetString() == "downloading")
+            .GetProperty("status").GetString());
     }
 
     private async Task<(Guid Id, string Url)> CreateUploadAsync(string fileName)
