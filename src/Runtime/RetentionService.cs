@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -15,7 +14,8 @@ public sealed record RetentionResult(bool Swept, long WorkItems, long Events, lo
 /// touched: pending and running work, grain state, mailboxes and reminders are not retained by age, and a grain's
 /// event sequence lives in its state row, so deleting old events never reuses a sequence number.
 /// </summary>
-public sealed class RetentionService(NpgsqlDataSource dataSource, IOptions<RuntimeOptions> options, ILogger<RetentionService> logger) : BackgroundService
+public sealed class RetentionService(NpgsqlDataSource dataSource, IOptions<RuntimeOptions> options, ILogger<RetentionService> logger)
+    : PeriodicService(logger)
 {
     private const long LockKey = 0x4D41_5245_5441_494E; // "MARETAIN"
     private const int BatchSize = 5000;
@@ -23,41 +23,11 @@ public sealed class RetentionService(NpgsqlDataSource dataSource, IOptions<Runti
 
     private readonly RuntimeOptions _options = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (_options.RetentionInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
+    protected override TimeSpan Interval => _options.RetentionInterval;
 
-        // Not all silos at the same moment after a cluster restart.
-        await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1000, 5000)), stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        using var timer = new PeriodicTimer(_options.RetentionInterval);
-        do
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "Retention sweep failed; trying again in {Interval}", _options.RetentionInterval);
-            }
-        }
-        while (await WaitForNextTickAsync(timer, stoppingToken));
-    }
+    protected override string JobName => "Retention sweep";
 
-    private static async Task<bool> WaitForNextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     /// <summary>Runs one sweep now (also what the timer runs).</summary>
     public async Task<RetentionResult> SweepAsync(CancellationToken cancellationToken)

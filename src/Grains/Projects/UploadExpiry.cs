@@ -1,6 +1,5 @@
 using MediaActors.Grains.Storage;
 using MediaActors.Runtime;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -26,33 +25,17 @@ public sealed class UploadExpiryOptions
 /// A crash part-way leaves the rows pending; the next sweep does it again (every step is idempotent).
 /// </summary>
 public sealed class UploadExpiryService(NpgsqlDataSource dataSource, BlobStore blobs, IClusterClient cluster, IOptions<UploadExpiryOptions> options,
-    ILogger<UploadExpiryService> logger) : BackgroundService
+    ILogger<UploadExpiryService> logger) : PeriodicService(logger)
 {
     private const int BatchSize = 100;
 
     private readonly UploadExpiryOptions _options = options.Value;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (_options.ExpirySweepInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
+    protected override TimeSpan Interval => _options.ExpirySweepInterval;
 
-        using var timer = new PeriodicTimer(_options.ExpirySweepInterval);
-        do
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(ex, "Expiring pending uploads failed; trying again in {Interval}", _options.ExpirySweepInterval);
-            }
-        }
-        while (await NextTickAsync(timer, stoppingToken));
-    }
+    protected override string JobName => "Expiring pending uploads";
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     /// <summary>Expires every pending upload past its grace, batch by batch; returns how many expired.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
@@ -113,17 +96,5 @@ public sealed class UploadExpiryService(NpgsqlDataSource dataSource, BlobStore b
         }
 
         return uploads.Count;
-    }
-
-    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 }

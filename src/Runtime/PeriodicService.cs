@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MediaActors.Runtime;
+
+/// <summary>
+/// A background job that runs every <see cref="Interval"/> (zero or less: never), first shortly after start; a failed
+/// run is logged and tried again at the next tick. Used for the runtime's retention and the product's upload expiry.
+/// </summary>
+public abstract class PeriodicService(ILogger logger) : BackgroundService
+{
+    /// <summary>The time between two runs.</summary>
+    protected abstract TimeSpan Interval { get; }
+
+    /// <summary>What the log says failed.</summary>
+    protected abstract string JobName { get; }
+
+    /// <summary>One run.</summary>
+    protected abstract Task RunOnceAsync(CancellationToken cancellationToken);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = Interval;
+        if (interval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        // Not every host at the same moment after a cluster restart.
+        var firstDelay = TimeSpan.FromMilliseconds(Math.Min(interval.TotalMilliseconds, Random.Shared.Next(1000, 5000)));
+        await Task.Delay(firstDelay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        using var timer = new PeriodicTimer(interval);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "{Job} failed; trying again in {Interval}", JobName, interval);
+            }
+
+            try
+            {
+                if (!await timer.WaitForNextTickAsync(stoppingToken))
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}
