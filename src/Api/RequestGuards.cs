@@ -173,14 +173,36 @@ public static class RequestGuards
         }
         catch (JsonException ex)
         {
-            var reason = new string(ex.Message.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
-            if (reason.Length > 300)
-            {
-                reason = reason[..300] + "...";
-            }
-
-            return $"The request body is not valid JSON for this request: {reason}";
+            return $"The request body is not valid JSON for this request: {Describe(ex)}";
         }
+    }
+
+    /// <summary>Where and what: "the value at $.title has the wrong type (line 1, byte 11)", or the parser's own words for bad syntax.</summary>
+    private static string Describe(JsonException ex)
+    {
+        var at = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" at {ex.Path}";
+        var position = ex.LineNumber is { } line ? $" (line {line + 1}, byte {(ex.BytePositionInLine ?? 0) + 1})" : "";
+        if (ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+        {
+            return at.Length == 0 ? $"the body has the wrong shape (an object is expected){position}." : $"the value{at} has the wrong type{position}.";
+        }
+
+        // The parser's message ends with its own "Path: ... | LineNumber: ..." and may name our types: say it in our words.
+        var reason = ex.Message;
+        var cut = reason.IndexOf(" Path: ", StringComparison.Ordinal);
+        if (cut > 0)
+        {
+            reason = reason[..cut];
+        }
+
+        reason = System.Text.RegularExpressions.Regex.Replace(reason, @"'?\b(?:MediaActors|System)(?:\.\w+)+'?", "the request");
+        reason = new string(reason.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
+        if (reason.Length > 300)
+        {
+            reason = reason[..300] + "...";
+        }
+
+        return $"{reason.TrimEnd('.')}{at}{position}.";
     }
 
     /// <summary>413 problem+json; the connection is closed afterwards rather than the rest of the body read and thrown away.</summary>

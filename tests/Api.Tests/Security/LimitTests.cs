@@ -173,12 +173,13 @@ public sealed class RequestLimitTests(RequestLimitFixture fixture) : IClassFixtu
     }
 
     [Theory]
-    [InlineData("/api/projects", "{\"title\":5,\"url\":\"http://127.0.0.1:9/a.mp4\"}", "$.title")]
+    [InlineData("/api/projects", "{\"title\":5,\"url\":\"http://127.0.0.1:9/a.mp4\"}", "the value at $.title has the wrong type (line 1, byte 11)")]
+    [InlineData("/api/projects", "{\"title\":{\"a\":1}}", "the value at $.title has the wrong type")]
     [InlineData("/api/projects", "{\"url\":[\"http://127.0.0.1:9/a.mp4\"]}", "$.url")]
     [InlineData("/api/keys", "{\"name\":\"cut short", "not valid JSON")]
     [InlineData("/api/keys", "{\"name\":\"a\",}", "not valid JSON")]
     [InlineData("/api/uploads", "{\"fileName\":\"a.mp4\",\"contentType\":\"video/mp4\",\"sizeBytes\":\"big\"}", "$.sizeBytes")]
-    [InlineData("/api/uploads", "[1,2,3]", "not valid JSON")]
+    [InlineData("/api/uploads", "[1,2,3]", "the body has the wrong shape (an object is expected)")]
     public async Task Malformed_json_or_a_wrong_type_is_refused_with_400_problem_that_says_where(string path, string body, string expected)
     {
         var answer = await AssertNothingStoredAsync(() => PostAsync(path, body, BodyFraming.ContentLength));
@@ -186,6 +187,9 @@ public sealed class RequestLimitTests(RequestLimitFixture fixture) : IClassFixtu
         answer.AssertProblem(HttpStatusCode.BadRequest, path);
         Assert.StartsWith("The request body is not valid JSON for this request: ", answer.Detail);
         Assert.Contains(expected, answer.Detail);
+        // In the client's terms: no .NET type names.
+        Assert.DoesNotContain("MediaActors", answer.Detail);
+        Assert.DoesNotContain("System.", answer.Detail);
     }
 
     [Fact]
