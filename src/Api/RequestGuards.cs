@@ -168,7 +168,9 @@ public static class RequestGuards
     {
         try
         {
-            JsonSerializer.Deserialize(body, requestType, options);
+            // From a stream, as the framework's binding reads it (which also skips a UTF-8 byte-order mark).
+            using var stream = new MemoryStream(body, writable: false);
+            JsonSerializer.Deserialize(stream, requestType, options);
             return null;
         }
         catch (JsonException ex)
@@ -180,7 +182,10 @@ public static class RequestGuards
     /// <summary>Where and what: "the value at $.title has the wrong type (line 1, byte 11)", or the parser's own words for bad syntax.</summary>
     private static string Describe(JsonException ex)
     {
-        var at = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "" : $" at {ex.Path}";
+        // The path is made of the client's property names: cleaned and bounded like the rest.
+        var path = new string((ex.Path ?? "").Select(c => char.IsControl(c) ? ' ' : c).ToArray());
+        path = path.Length > 100 ? path[..100] + "..." : path;
+        var at = path.Length == 0 || path == "$" ? "" : $" at {path}";
         var position = ex.LineNumber is { } line ? $" (line {line + 1}, byte {(ex.BytePositionInLine ?? 0) + 1})" : "";
         if (ex.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
         {
@@ -195,7 +200,7 @@ public static class RequestGuards
             reason = reason[..cut];
         }
 
-        reason = System.Text.RegularExpressions.Regex.Replace(reason, @"'?\b(?:MediaActors|System)(?:\.\w+)+'?", "the request");
+        reason = System.Text.RegularExpressions.Regex.Replace(reason, @"'?\b(?:MediaActors|System)(?:\.\w+)+(?:`\d+\[[^\]]*\])?'?", "the request");
         reason = new string(reason.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
         if (reason.Length > 300)
         {

@@ -9,6 +9,8 @@ namespace MediaActors.Runtime;
 /// </summary>
 public abstract class PeriodicService(ILogger logger) : BackgroundService
 {
+    private static readonly TimeSpan MaxInterval = TimeSpan.FromDays(30);
+
     /// <summary>The time between two runs.</summary>
     protected abstract TimeSpan Interval { get; }
 
@@ -24,6 +26,13 @@ public abstract class PeriodicService(ILogger logger) : BackgroundService
         if (interval <= TimeSpan.Zero)
         {
             return;
+        }
+
+        if (interval > MaxInterval)
+        {
+            // PeriodicTimer takes at most ~49 days; a longer setting means "rarely", not "crash the host".
+            logger.LogWarning("{Job}: interval {Interval} is longer than {Max}; running at that interval instead", JobName, interval, MaxInterval);
+            interval = MaxInterval;
         }
 
         // Not every host at the same moment after a cluster restart.

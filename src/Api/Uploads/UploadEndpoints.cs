@@ -150,9 +150,13 @@ public static class UploadEndpoints
             {
                 // It expired (or a concurrent complete finished it) while this one checked the blob.
                 var now = await FindAsync(db, uploadId, userId, cancellationToken);
-                return now?.Status == "completed"
-                    ? Results.Ok(new CompleteUploadResponse(uploadId, now.SizeBytes!.Value, now.Md5!, JsonSerializer.Deserialize<MediaInfo>(now.Media!, RuntimeJson.Options)!))
-                    : Problems.Gone(ExpiredDetail);
+                return now?.Status switch
+                {
+                    null => Problems.NotFound("upload"),
+                    "completed" => Results.Ok(new CompleteUploadResponse(uploadId, now.SizeBytes!.Value, now.Md5!,
+                        JsonSerializer.Deserialize<MediaInfo>(now.Media!, RuntimeJson.Options)!)),
+                    _ => Problems.Gone(ExpiredDetail),
+                };
             }
 
             projectId = reader.IsDBNull(0) ? null : reader.GetGuid(0);

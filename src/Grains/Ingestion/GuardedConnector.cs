@@ -16,7 +16,9 @@ internal static class GuardedConnector
         var addresses = await guard.ResolveAsync(host, port, cancellationToken);
         Exception? lastError = null;
         // IPv4 first: hosts without an IPv6 route would otherwise spend the whole connect timeout on the first address.
-        foreach (var address in addresses.OrderBy(address => address.AddressFamily == AddressFamily.InterNetwork ? 0 : 1))
+        // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) was checked as its IPv4 address: connect to that (sockets here are not dual-mode).
+        var targets = addresses.Select(address => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).Distinct();
+        foreach (var address in targets.OrderBy(address => address.AddressFamily == AddressFamily.InterNetwork ? 0 : 1))
         {
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

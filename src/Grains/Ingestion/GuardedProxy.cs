@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace MediaActors.Grains.Ingestion;
 
 /// <summary>
-/// A filtering HTTP forward proxy on 127.0.0.1 for one yt-dlp run (<c>--proxy</c>), so that every connection yt-dlp
+/// A filtering HTTP forward proxy on 127.0.0.1 for one yt-dlp run (given in its environment, <see cref="Environment"/>), so that every connection yt-dlp
 /// makes (the page, redirects it follows, the media, every HLS/DASH fragment) passes the <see cref="NetworkGuard"/>:
 /// the proxy resolves each target itself, checks every address and connects to a checked one. yt-dlp never looks up
 /// a name, so a DNS answer cannot change between the check and the connection.
@@ -27,6 +27,7 @@ internal sealed class GuardedProxy : IAsyncDisposable
     private const string User = "mediaactors";
     private const int MaxHeadBytes = 32 * 1024;
     private const int MaxConnections = 16;
+    private const long MaxBodyBytes = 1024 * 1024;
 
     private readonly NetworkGuard _guard;
     private readonly TimeSpan _socketTimeout;
@@ -40,6 +41,7 @@ internal sealed class GuardedProxy : IAsyncDisposable
     private readonly TaskCompletionSource<Exception> _refused = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _acceptLoop;
     private int _forwarded;
+    private StepException? _lookupFailure;
 
     private GuardedProxy(NetworkGuard guard, TimeSpan socketTimeout, ILogger logger)
     {
@@ -56,14 +58,28 @@ internal sealed class GuardedProxy : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>The value for yt-dlp's <c>--proxy</c>, with this run's credentials.</summary>
+    /// <summary>The proxy's URL with this run's credentials.</summary>
     public string Url => $"http://{User}:{_token}@127.0.0.1:{Port}";
+
+    /// <summary>
+    /// The proxy variables for yt-dlp's environment (and ffmpeg's, should yt-dlp hand it a stream): every scheme through this
+    /// proxy, and no exceptions (a NO_PROXY inherited from the host would let matching hosts be reached directly). In the
+    /// environment rather than on the command line, which other local users can read.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> Environment => new Dictionary<string, string?>(StringComparer.Ordinal)
+    {
+        ["http_proxy"] = Url, ["HTTP_PROXY"] = Url, ["https_proxy"] = Url, ["HTTPS_PROXY"] = Url,
+        ["all_proxy"] = null, ["ALL_PROXY"] = null, ["no_proxy"] = null, ["NO_PROXY"] = null, ["ftp_proxy"] = null, ["FTP_PROXY"] = null,
+    };
 
     /// <summary>Completes with the guard's error for the first target the proxy refused; never faults.</summary>
     public Task<Exception> Refused => _refused.Task;
 
     /// <summary>The first refusal, or null when every target passed.</summary>
     public Exception? Refusal => _refused.Task.IsCompletedSuccessfully ? _refused.Task.Result : null;
+
+    /// <summary>The last target whose name could not be looked up (not a refusal: the run goes on); what to report if the run then fails.</summary>
+    public StepException? LookupFailure => Volatile.Read(ref _lookupFailure);
 
     /// <summary>How many connections were forwarded (tunnels and plain requests) so far.</summary>
     public int ForwardedCount => Volatile.Read(ref _forwarded);
@@ -84,8 +100,8 @@ internal sealed class GuardedProxy : IAsyncDisposable
 
         await Task.WhenAll(_connections.Keys);
         _refused.TrySetCanceled();
+        // _slots is not disposed: a connection's continuation may still release it, and SemaphoreSlim holds nothing to free here.
         _stopping.Dispose();
-        _slots.Dispose();
     }
 
     private async Task AcceptLoopAsync()
@@ -142,7 +158,7 @@ internal sealed class GuardedProxy : IAsyncDisposable
                 return;
             }
 
-            if (!TryTarget(request, out var host, out var port, out var origin, out var forwardHead))
+            if (!TryTarget(request, out var host, out var port, out var origin, out var forwardHead, out var bodyLength))
             {
                 await RespondAsync(client, "400 Bad Request", "Only CONNECT host:port and absolute http:// requests are proxied.", connection.Token);
                 return;
@@ -152,12 +168,19 @@ internal sealed class GuardedProxy : IAsyncDisposable
             {
                 upstream = await GuardedConnector.ConnectAsync(_guard, host, port, _socketTimeout, connection.Token);
             }
-            catch (StepException ex)
+            catch (AddressRefusedException ex)
             {
-                var refusal = new StepException($"The download led to {origin}. {ex.Message}", ex.Transient, ex);
+                var refusal = new StepException($"The download led to {origin}. {ex.Message}", transient: false, ex);
                 _logger.LogWarning("The ingestion proxy refused a connection to {Origin}: {Reason}", origin, ex.Message);
                 _refused.TrySetResult(refusal);
                 await RespondAsync(client, "403 Forbidden", refusal.Message, connection.Token);
+                return;
+            }
+            catch (StepException ex)
+            {
+                // A failed lookup is not a refusal: yt-dlp may only have been trying something optional. Kept in case the run fails.
+                Volatile.Write(ref _lookupFailure, new StepException($"The download led to {origin}. {ex.Message}", ex.Transient, ex));
+                await RespondAsync(client, "502 Bad Gateway", ex.Message, connection.Token);
                 return;
             }
             catch (SocketException ex)
@@ -176,16 +199,32 @@ internal sealed class GuardedProxy : IAsyncDisposable
                 await upstream.SendAsync(forwardHead, connection.Token);
             }
 
-            if (request.Leftover.Length > 0)
+            if (forwardHead is null)
             {
-                await upstream.SendAsync(request.Leftover, connection.Token);
-            }
+                // A tunnel: bytes both ways until either side ends (TLS inside; the proxy never sees it).
+                if (request.Leftover.Length > 0)
+                {
+                    await upstream.SendAsync(request.Leftover, connection.Token);
+                }
 
-            await Task.WhenAll(PumpAsync(client, upstream, connection), PumpAsync(upstream, client, connection));
+                await Task.WhenAll(PumpAsync(client, upstream, connection), PumpAsync(upstream, client, connection));
+            }
+            else
+            {
+                // One plain request: exactly its body goes up, nothing after it (a pipelined request would reach this host
+                // unchecked and carry the token), then the answer comes down until the server closes.
+                await ForwardBodyAsync(client, upstream, request, bodyLength, connection.Token);
+                await PumpAsync(upstream, client, connection);
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
             // The client or the server went away, or the run ended: nothing to report.
+        }
+        catch (Exception ex)
+        {
+            // Never let one connection's surprise end the run or its disposal.
+            _logger.LogDebug(ex, "The ingestion proxy dropped a connection");
         }
         finally
         {
@@ -229,12 +268,13 @@ internal sealed class GuardedProxy : IAsyncDisposable
     }
 
     /// <summary>Where a request goes: host and port to connect to, the origin for messages, and the head to forward (null for a tunnel).</summary>
-    private static bool TryTarget(ProxyRequest request, out string host, out int port, out string origin, out byte[]? forwardHead)
+    private static bool TryTarget(ProxyRequest request, out string host, out int port, out string origin, out byte[]? forwardHead, out long bodyLength)
     {
         host = "";
         port = 0;
         origin = "";
         forwardHead = null;
+        bodyLength = 0;
         if (request.Method == "CONNECT")
         {
             // "host:port" or "[v6]:port"; a tunnel is what urllib opens for https.
@@ -259,33 +299,77 @@ internal sealed class GuardedProxy : IAsyncDisposable
             return false;
         }
 
+        // A body is forwarded by its Content-Length only: chunked request bodies (which yt-dlp never sends) are refused.
+        if (request.Header("Transfer-Encoding") is not null
+            || request.Headers.Count(header => header.Name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) > 1
+            || (request.Header("Content-Length") is { } length && (!long.TryParse(length, System.Globalization.NumberStyles.None, null, out bodyLength) || bodyLength > MaxBodyBytes)))
+        {
+            return false;
+        }
+
         host = uri.IdnHost;
         port = uri.Port;
         origin = LinkRules.Origin(uri);
+        // The path and query as the client wrote them (Uri would normalise escapes and dot segments, breaking signed URLs).
+        var pathStart = request.Target.IndexOf('/', request.Target.IndexOf("//", StringComparison.Ordinal) + 2);
+        var pathAndQuery = pathStart < 0 ? "/" : request.Target[pathStart..];
+        var queryStart = request.Target.IndexOf('?');
+        if (pathStart < 0 && queryStart >= 0)
+        {
+            pathAndQuery = "/" + request.Target[queryStart..];
+        }
+
         var head = new StringBuilder();
-        head.Append(request.Method).Append(' ').Append(uri.PathAndQuery).Append(' ').Append(request.Version).Append("\r\n");
-        var hasHost = false;
+        head.Append(request.Method).Append(' ').Append(pathAndQuery).Append(' ').Append(request.Version).Append("\r\n");
+        // The Host is the checked target's, whatever the client said.
+        head.Append("Host: ").Append(uri.Authority).Append("\r\n");
         foreach (var (name, value) in request.Headers)
         {
-            if (name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("Proxy-Connection", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase))
+            if (name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Proxy-Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase))
             {
                 continue;
             }
 
-            hasHost |= name.Equals("Host", StringComparison.OrdinalIgnoreCase);
             head.Append(name).Append(": ").Append(value).Append("\r\n");
-        }
-
-        if (!hasHost)
-        {
-            head.Append("Host: ").Append(uri.Authority).Append("\r\n");
         }
 
         // One request per connection: a second request on it could name another host, which was never checked.
         head.Append("Connection: close\r\n\r\n");
         forwardHead = Encoding.Latin1.GetBytes(head.ToString());
         return true;
+    }
+
+    /// <summary>Sends exactly <paramref name="length"/> body bytes (what came with the head first), then stops reading the client.</summary>
+    private static async Task ForwardBodyAsync(Socket client, Socket upstream, ProxyRequest request, long length, CancellationToken cancellationToken)
+    {
+        var first = request.Leftover.AsMemory(0, (int)Math.Min(length, request.Leftover.Length));
+        if (first.Length > 0)
+        {
+            await upstream.SendAsync(first, cancellationToken);
+        }
+
+        var remaining = length - first.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (remaining > 0)
+            {
+                var read = await client.ReceiveAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
+                if (read == 0)
+                {
+                    throw new IOException("The client ended the request body early.");
+                }
+
+                await upstream.SendAsync(buffer.AsMemory(0, read), cancellationToken);
+                remaining -= read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Reads the request line and headers (at most 32 KiB within the socket timeout); null when malformed or cut short.</summary>

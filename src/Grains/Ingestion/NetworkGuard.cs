@@ -139,7 +139,7 @@ public sealed class NetworkGuard
 
         if (!_allowPrivateNetworks && IsMetadataHostName(name))
         {
-            throw StepException.Permanent($"The link points to a cloud metadata service ({name.TrimEnd('.')}), which is not allowed.");
+            throw new AddressRefusedException($"The link points to a cloud metadata service ({name.TrimEnd('.')}), which is not allowed.");
         }
 
         var isLiteral = IPAddress.TryParse(name, out var literal);
@@ -153,7 +153,7 @@ public sealed class NetworkGuard
         {
             if (!IsAllowed(address, port))
             {
-                throw StepException.Permanent(isLiteral
+                throw new AddressRefusedException(isLiteral
                     ? $"The link points to a private or local network address ({address}), which is not allowed."
                     : $"The host '{name}' resolves to a private or local network address ({address}), which is not allowed.");
             }
@@ -195,3 +195,6 @@ public sealed class NetworkGuard
             [$"Ingestion:AllowedPrivateEndpoints has '{text}', which is not an address or address:port."]);
     }
 }
+
+/// <summary>The guard refused an address by policy (private, local, metadata), as opposed to a failed lookup. Always permanent.</summary>
+public sealed class AddressRefusedException(string message) : StepException(message, transient: false);

@@ -15,7 +15,7 @@ namespace MediaActors.Grains.Ingestion;
 /// <item>download exactly that format from the saved information (<c>--load-info-json</c>), with the size limit
 /// enforced by yt-dlp (<c>--max-filesize</c>) and by counting progress, and the process tree killed on cancellation.</item>
 /// </list>
-/// Both runs connect only through a <see cref="GuardedProxy"/> of their own, so every connection yt-dlp makes
+/// Both runs connect only through a <see cref="GuardedProxy"/> of their own (in yt-dlp's environment), so every connection yt-dlp makes
 /// (redirects, media, HLS/DASH fragments) is resolved, checked and connected by the guard; a refused one stops the run.
 /// For web pages a plain http(s) format is fetched through the guarded HttpClient instead.
 /// </summary>
@@ -85,18 +85,18 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
     {
         var json = new StringBuilder();
         await using var proxy = GuardedProxy.Start(guard, _options.SocketTimeout, logger);
-        var arguments = CommonArguments(proxy);
+        var arguments = CommonArguments();
         arguments.AddRange(["--dump-single-json", "--", url.AbsoluteUri]);
         var exit = await YtDlpProcess.RunAsync(_options.YtDlpPath, arguments, line =>
         {
             json.Append(line).Append('\n');
             return json.Length > MaxInfoChars ? StepException.Permanent("yt-dlp described the link with more information than allowed.") : null;
-        }, _options.DownloadTimeout, cancellationToken, proxy.Refused);
+        }, _options.DownloadTimeout, cancellationToken, proxy.Refused, proxy.Environment);
         Log("extract", url, exit);
         ThrowIfRefused(proxy);
         if (exit.ExitCode != 0)
         {
-            throw YtDlpErrors.FromExit(exit);
+            throw Failure(proxy, exit);
         }
 
         JsonObject? info;
@@ -122,7 +122,7 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
         IProgress<double>? progress, CancellationToken cancellationToken)
     {
         await using var proxy = GuardedProxy.Start(guard, _options.SocketTimeout, logger);
-        var arguments = CommonArguments(proxy);
+        var arguments = CommonArguments();
         // --print makes yt-dlp quiet; --verbose then sends its log to stderr, the only place it says a file was skipped for --max-filesize.
         arguments.AddRange([
             "--no-part", "--no-mtime", "--newline", "--progress", "--verbose",
@@ -172,12 +172,12 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
             }
 
             return null;
-        }, _options.DownloadTimeout, cancellationToken, proxy.Refused);
+        }, _options.DownloadTimeout, cancellationToken, proxy.Refused, proxy.Environment);
         Log("download", null, exit);
         ThrowIfRefused(proxy);
         if (exit.ExitCode != 0)
         {
-            throw YtDlpErrors.FromExit(exit);
+            throw Failure(proxy, exit);
         }
 
         if (resultLine is null)
@@ -198,6 +198,13 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
         return new DownloadedMedia(path, size, title, MediaFiles.ContentTypeFor(path));
     }
 
+    /// <summary>yt-dlp's error, or the proxy's failed lookup when that is what yt-dlp ran into (our 502 says less than "host not found").</summary>
+    private static StepException Failure(GuardedProxy proxy, YtDlpExit exit)
+    {
+        var error = YtDlpErrors.FromExit(exit);
+        return proxy.LookupFailure is { } lookup && error.Message.Contains("502", StringComparison.Ordinal) ? lookup : error;
+    }
+
     /// <summary>A refusal fails the run even when yt-dlp itself carried on (a skipped fragment, a fallback format).</summary>
     private static void ThrowIfRefused(GuardedProxy proxy)
     {
@@ -207,13 +214,12 @@ public sealed class YtDlpDownloader(NetworkGuard guard, HttpMediaDownloader http
         }
     }
 
-    private List<string> CommonArguments(GuardedProxy proxy)
+    private List<string> CommonArguments()
     {
+        // No --proxy: the run's filtering proxy is in yt-dlp's environment (GuardedProxy.Environment), with NO_PROXY removed.
         List<string> arguments =
         [
             "--ignore-config", "--no-cache-dir", "--no-colors",
-            // Every connection goes through this run's filtering proxy, never straight out (nor through a proxy from the environment).
-            "--proxy", proxy.Url,
             "--no-playlist", "--playlist-items", "1",
             "--socket-timeout", Math.Max(1, (int)_options.SocketTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture),
             "--retries", "3", "--fragment-retries", "3",

@@ -52,7 +52,16 @@ internal static class YtDlpErrors
     /// <summary>The ERROR lines without yt-dlp's boilerplate, or the last log lines when there is none.</summary>
     public static string Summary(IReadOnlyList<string> log)
     {
-        var errors = log.Where(line => line.StartsWith("ERROR:", StringComparison.Ordinal)).Select(Clean).ToList();
+        // yt-dlp writes some errors as "ERROR: \r[download] Got error: ...": the reader splits at the \r, so an empty ERROR
+        // line takes its text from the line after it.
+        var errors = log.Select((line, index) => (line, index))
+            .Where(entry => entry.line.StartsWith("ERROR:", StringComparison.Ordinal))
+            .Select(entry => entry.line["ERROR:".Length..].Trim().Length == 0 && entry.index + 1 < log.Count
+                ? "ERROR: " + log[entry.index + 1]
+                : entry.line)
+            .Select(Clean)
+            .Where(text => text.Length > 0)
+            .ToList();
         var text = errors.Count > 0 ? string.Join(" ", errors) : string.Join(" ", log.TakeLast(3).Select(line => line.Trim()));
         if (text.Length == 0)
         {

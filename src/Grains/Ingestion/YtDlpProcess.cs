@@ -17,8 +17,9 @@ internal static class YtDlpProcess
 
     /// <param name="onLine">Called for each stdout line; returning an exception stops the run, kills yt-dlp and throws it.</param>
     /// <param name="abort">When it completes (with an exception to throw), the run stops the same way.</param>
+    /// <param name="environment">Variables to set (a null value removes the variable) on top of this process's environment.</param>
     public static async Task<YtDlpExit> RunAsync(string program, IReadOnlyList<string> arguments, Func<string, Exception?> onLine, TimeSpan timeout,
-        CancellationToken cancellationToken, Task<Exception>? abort = null)
+        CancellationToken cancellationToken, Task<Exception>? abort = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -37,6 +38,17 @@ internal static class YtDlpProcess
         start.Environment["PYTHONUNBUFFERED"] = "1";
         start.Environment["PYTHONIOENCODING"] = "utf-8";
         start.Environment["LC_ALL"] = "C.UTF-8";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
+        }
 
         using var process = new Process { StartInfo = start };
         try

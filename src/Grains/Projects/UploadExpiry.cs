@@ -78,23 +78,37 @@ public sealed class UploadExpiryService(NpgsqlDataSource dataSource, BlobStore b
             }
         }
 
+        var failed = 0;
         foreach (var upload in uploads)
         {
-            await blobs.DeleteIfExistsAsync(upload.Container, upload.BlobName, cancellationToken);
-            if (upload.ProjectId is { } projectId)
+            try
             {
-                // One-way: durable in the grain's mailbox before this returns.
-                await cluster.GetGrain<IProjectGrain>(projectId.ToString()).UploadExpired(upload.ExpiresAt);
+                await blobs.DeleteIfExistsAsync(upload.Container, upload.BlobName, cancellationToken);
+                if (upload.ProjectId is { } projectId)
+                {
+                    // One-way: durable in the grain's mailbox before this returns (a repeat is harmless).
+                    await cluster.GetGrain<IProjectGrain>(projectId.ToString()).UploadExpired(upload.ExpiresAt);
+                }
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // This one stays pending for the next sweep; the rest of the batch goes ahead.
+                failed++;
+                logger.LogWarning(ex, "Could not expire upload {UploadId}; it stays pending and is tried again next sweep", upload.Id);
+                await using var keep = new NpgsqlCommand("UPDATE uploads SET status = 'pending' WHERE id = $1", connection, transaction);
+                keep.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = upload.Id });
+                await keep.ExecuteNonQueryAsync(cancellationToken);
             }
         }
 
         await transaction.CommitAsync(cancellationToken);
         if (uploads.Count > 0)
         {
-            logger.LogInformation("Expired {Count} uploads that were never completed ({WithProject} had a project waiting)", uploads.Count,
-                uploads.Count(upload => upload.ProjectId is not null));
+            logger.LogInformation("Expired {Count} uploads that were never completed ({WithProject} had a project waiting, {Failed} failed)",
+                uploads.Count - failed, uploads.Count(upload => upload.ProjectId is not null), failed);
         }
 
-        return uploads.Count;
+        // A full batch means there may be more, even if some of it failed.
+        return failed == uploads.Count ? 0 : uploads.Count;
     }
 }

@@ -193,6 +193,24 @@ public sealed class RequestLimitTests(RequestLimitFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_json_body_with_a_utf8_byte_order_mark_is_accepted()
+    {
+        var request = new FuzzRequest
+        {
+            Method = "POST",
+            Target = "/api/keys",
+            Body = [.. Encoding.UTF8.Preamble, .. Encoding.UTF8.GetBytes("{\"name\":\"with a bom\"}")],
+            Framing = BodyFraming.ContentLength,
+        };
+        request.Header("X-Api-Key", Cluster.ApiKey);
+        request.Header("Content-Type", "application/json");
+
+        var response = await RawHttp.SendAsync(fixture.Endpoint, request, Timeout);
+
+        Assert.True(response.Status == 201, $"expected 201, got {response.Status}: {response.Body}");
+    }
+
+    [Fact]
     public async Task A_search_query_over_500_characters_is_refused_with_400_problem_and_one_of_500_is_not()
     {
         var over = await Answer.OfAsync(await Cluster.Http.GetAsync("/api/search?q=" + new string('q', 501)));

@@ -129,7 +129,7 @@ public sealed class DirectDownloadTests : IClassFixture<TwoServers>
     {
         using var host = IngestionTestHost.Production();
 
-        var error = await Assert.ThrowsAsync<StepException>(() =>
+        var error = await Assert.ThrowsAsync<AddressRefusedException>(() =>
             host.Downloader.DownloadAsync(_a.Url("/clip.mp4").AbsoluteUri, host.NewTargetDirectory(), null, CancellationToken.None));
 
         Assert.False(error.Transient);
@@ -142,7 +142,7 @@ public sealed class DirectDownloadTests : IClassFixture<TwoServers>
     {
         using var host = IngestionTestHost.Production();
 
-        var error = await Assert.ThrowsAsync<StepException>(() =>
+        var error = await Assert.ThrowsAsync<AddressRefusedException>(() =>
             host.Downloader.DownloadAsync($"http://localhost:{_a.Port}/clip.mp4", host.NewTargetDirectory(), null, CancellationToken.None));
 
         Assert.False(error.Transient);
@@ -161,7 +161,7 @@ public sealed class DirectDownloadTests : IClassFixture<TwoServers>
     {
         using var host = IngestionTestHost.Production();
 
-        var error = await Assert.ThrowsAsync<StepException>(() => host.Downloader.DownloadAsync(link, host.NewTargetDirectory(), null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<AddressRefusedException>(() => host.Downloader.DownloadAsync(link, host.NewTargetDirectory(), null, CancellationToken.None));
 
         Assert.False(error.Transient);
         Assert.EndsWith("which is not allowed.", error.Message);

@@ -141,6 +141,63 @@ public sealed class GuardedProxyTests : IClassFixture<TwoServers>, IAsyncLifetim
     }
 
     [Fact]
+    public async Task The_request_target_goes_up_exactly_as_written_with_the_checked_hosts_name()
+    {
+        await using var proxy = StartProxy($"127.0.0.1:{_a.Port}");
+        const string target = "/status/404/./x/../y%2e%2e?sig=a%2Fb&x=%zz";
+        var head = $"GET http://127.0.0.1:{_a.Port}{target} HTTP/1.1\r\nHost: metadata.google.internal\r\nProxy-Authorization: {Authorization(proxy)}\r\n\r\n";
+
+        await RawAsync(proxy.Port, head);
+
+        var request = Assert.Single(_a.RawRequests);
+        // Not normalised (a signed URL must stay byte for byte), and the Host is the checked target's, not the client's.
+        Assert.Equal(target, request.Target);
+        Assert.Equal($"127.0.0.1:{_a.Port}", request.Host);
+    }
+
+    [Fact]
+    public async Task A_pipelined_second_request_is_not_forwarded()
+    {
+        await using var proxy = StartProxy($"127.0.0.1:{_a.Port}");
+        var one = $"GET http://127.0.0.1:{_a.Port}/clip.mp4 HTTP/1.1\r\nHost: 127.0.0.1:{_a.Port}\r\nProxy-Authorization: {Authorization(proxy)}\r\n\r\n";
+        var two = $"GET http://127.0.0.1:{_b.Port}/page.html HTTP/1.1\r\nHost: 127.0.0.1:{_b.Port}\r\nProxy-Authorization: {Authorization(proxy)}\r\n\r\n";
+
+        var answer = await RawAsync(proxy.Port, one + two);
+
+        Assert.StartsWith("HTTP/1.1 200 ", answer);
+        Assert.Equal(["/clip.mp4"], _a.Requests);
+        Assert.Empty(_b.Requests);
+        Assert.Equal(1, proxy.ForwardedCount);
+    }
+
+    [Fact]
+    public async Task A_request_body_goes_up_by_its_content_length_and_chunked_bodies_are_refused()
+    {
+        await using var proxy = StartProxy($"127.0.0.1:{_a.Port}");
+        var authorization = $"Proxy-Authorization: {Authorization(proxy)}\r\n";
+
+        var chunked = await RawAsync(proxy.Port,
+            $"POST http://127.0.0.1:{_a.Port}/clip.mp4 HTTP/1.1\r\n{authorization}Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+        var twoLengths = await RawAsync(proxy.Port,
+            $"POST http://127.0.0.1:{_a.Port}/clip.mp4 HTTP/1.1\r\n{authorization}Content-Length: 3\r\nContent-Length: 30\r\n\r\nabc");
+
+        Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", chunked);
+        Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", twoLengths);
+        Assert.Empty(_a.Requests);
+    }
+
+    [Fact]
+    public async Task An_ipv4_mapped_ipv6_target_connects_to_the_ipv4_address_it_was_checked_as()
+    {
+        await using var proxy = StartProxy($"127.0.0.1:{_a.Port}");
+        using var client = ClientThrough(proxy);
+
+        var bytes = await client.GetByteArrayAsync($"http://[::ffff:127.0.0.1]:{_a.Port}/clip.mp4");
+
+        Assert.Equal(await TestClip.BytesAsync(), bytes);
+    }
+
+    [Fact]
     public async Task Ending_the_run_closes_open_tunnels()
     {
         var proxy = StartProxy($"127.0.0.1:{_a.Port}");

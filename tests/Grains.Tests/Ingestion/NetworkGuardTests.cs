@@ -116,7 +116,7 @@ public sealed class NetworkGuardTests
             return Task.FromResult(new[] { IPAddress.Parse("8.8.8.8") });
         });
 
-        var error = await Assert.ThrowsAsync<StepException>(() => guard.ResolveAsync(host, 80, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<AddressRefusedException>(() => guard.ResolveAsync(host, 80, CancellationToken.None));
 
         Assert.False(error.Transient);
         Assert.StartsWith("The link points to a cloud metadata service (", error.Message);
@@ -129,7 +129,7 @@ public sealed class NetworkGuardTests
     {
         var guard = new NetworkGuard(new IngestionOptions(), (_, _) => Task.FromResult(new[] { IPAddress.Parse("8.8.8.8"), IPAddress.Parse("10.1.2.3") }));
 
-        var error = await Assert.ThrowsAsync<StepException>(() => guard.ResolveAsync("rebind.example", 80, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<AddressRefusedException>(() => guard.ResolveAsync("rebind.example", 80, CancellationToken.None));
 
         Assert.False(error.Transient);
         Assert.Equal("The host 'rebind.example' resolves to a private or local network address (10.1.2.3), which is not allowed.", error.Message);
@@ -154,7 +154,7 @@ public sealed class NetworkGuardTests
     {
         var guard = new NetworkGuard(new IngestionOptions(), (_, _) => throw new InvalidOperationException("no lookup expected"));
 
-        var error = await Assert.ThrowsAsync<StepException>(() => guard.ResolveAsync(host, 80, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<AddressRefusedException>(() => guard.ResolveAsync(host, 80, CancellationToken.None));
 
         Assert.Equal(expected, error.Message);
     }

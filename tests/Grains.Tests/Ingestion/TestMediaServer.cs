@@ -19,6 +19,7 @@ public sealed class TestMediaServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ConcurrentQueue<RawRequest> _raw = new();
     private TaskCompletionSource _hangHit = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private TestMediaServer(WebApplication app) => _app = app;
@@ -33,11 +34,15 @@ public sealed class TestMediaServer : IAsyncDisposable
     /// <summary>Completes when yt-dlp (a browser-like User-Agent, unlike our own HttpClient) requests /hang.html.</summary>
     public Task HangHit => _hangHit.Task;
 
+    /// <summary>Every request as it arrived: the request target exactly as sent, the Host header and the User-Agent.</summary>
+    public IReadOnlyList<RawRequest> RawRequests => _raw.ToArray();
+
     public Uri Url(string pathAndQuery) => new(BaseUri, pathAndQuery);
 
     public void ClearRequests()
     {
         _requests.Clear();
+        _raw.Clear();
         _hangHit = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
@@ -52,6 +57,8 @@ public sealed class TestMediaServer : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             server._requests.Enqueue(context.Request.Path + context.Request.QueryString);
+            var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "";
+            server._raw.Enqueue(new RawRequest(raw, context.Request.Headers.Host.ToString(), context.Request.Headers.UserAgent.ToString()));
             await next(context);
         });
         app.MapGet("/clip.mp4", () => Results.Bytes(clip, "video/mp4"));
@@ -162,3 +169,5 @@ public sealed class TwoServers : IAsyncLifetime
         await B.DisposeAsync();
     }
 }
+
+public sealed record RawRequest(string Target, string Host, string UserAgent);

@@ -124,7 +124,7 @@ public sealed class YtDlpDownloadTests : IClassFixture<TwoServers>
     {
         using var host = IngestionTestHost.Production();
 
-        var error = await Assert.ThrowsAsync<StepException>(() =>
+        var error = await Assert.ThrowsAsync<AddressRefusedException>(() =>
             host.Handler<YouTubeHandler>().DownloadAsync(_a.Url("/page.html"), host.NewTargetDirectory(), 1_000_000, null, CancellationToken.None));
 
         Assert.False(error.Transient);
@@ -221,6 +221,28 @@ public sealed class YtDlpDownloadTests : IClassFixture<TwoServers>
 /// <summary>Finds live yt-dlp processes by a unique token in their command line (/proc on Linux).</summary>
 internal static class YtDlpProcesses
 {
+    /// <summary>The command line and environment ("NAME=value" lines) of a running yt-dlp whose command line holds the token.</summary>
+    public static (string CommandLine, string Environment)? Find(string token)
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains("yt-dlp", StringComparison.Ordinal) && commandLine.Contains(token, StringComparison.Ordinal))
+                {
+                    return (commandLine, File.ReadAllText(Path.Combine(directory, "environ")).Replace('\0', '\n'));
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The process ended while we looked, or is not ours.
+            }
+        }
+
+        return null;
+    }
+
     public static bool Running(string token)
     {
         foreach (var directory in Directory.EnumerateDirectories("/proc"))

@@ -31,6 +31,22 @@ public sealed class YtDlpErrorsTests
     }
 
     [Fact]
+    public void An_error_split_at_a_carriage_return_keeps_its_text()
+    {
+        // yt-dlp prints "ERROR: \r[download] Got error: ..." for download errors; the line reader splits it at the \r.
+        var error = YtDlpErrors.FromExit(new YtDlpExit(1,
+        [
+            "[download] Got error: HTTP Error 503: Service Unavailable. Retrying (1/3)...",
+            "ERROR: ",
+            "[download] Got error: HTTP Error 503: Service Unavailable. Giving up after 3 retries",
+            "Traceback (most recent call last):",
+        ]));
+
+        Assert.True(error.Transient);
+        Assert.Equal("yt-dlp could not get the video: [download] Got error: HTTP Error 503: Service Unavailable. Giving up after 3 retries", error.Message);
+    }
+
+    [Fact]
     public void A_run_that_died_without_an_error_line_is_retryable()
     {
         var error = YtDlpErrors.FromExit(new YtDlpExit(137, []));

@@ -43,6 +43,69 @@ public sealed class YtDlpProxyTests : IClassFixture<TwoServers>
     }
 
     [Fact]
+    public async Task A_no_proxy_setting_inherited_from_the_host_does_not_let_yt_dlp_around_the_proxy()
+    {
+        var saved = new[] { "NO_PROXY", "no_proxy" }.ToDictionary(name => name, Environment.GetEnvironmentVariable);
+        Environment.SetEnvironmentVariable("NO_PROXY", "*");
+        Environment.SetEnvironmentVariable("no_proxy", "127.0.0.1,localhost");
+        try
+        {
+            using var host = IngestionTestHost.AllowingOnly(_a);
+            var redirect = "/redirect?to=" + Uri.EscapeDataString($"http://127.0.0.1:{_b.Port}/clip.mp4");
+            var page = _a.Url($"/embed.html?src={Uri.EscapeDataString(redirect)}");
+
+            var error = await Assert.ThrowsAsync<StepException>(() =>
+                host.Handler<XHandler>().DownloadAsync(page, host.NewTargetDirectory(), 1_000_000, null, CancellationToken.None));
+
+            Assert.StartsWith($"The download led to http://127.0.0.1:{_b.Port}.", error.Message);
+            Assert.Empty(_b.Requests);
+        }
+        finally
+        {
+            foreach (var (name, value) in saved)
+            {
+                Environment.SetEnvironmentVariable(name, value);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_proxy_credentials_are_not_on_yt_dlps_command_line()
+    {
+        using var host = IngestionTestHost.AllowingOnly(_a);
+        var token = Guid.NewGuid().ToString("N");
+        using var cancellation = new CancellationTokenSource();
+
+        var download = host.Handler<InstagramHandler>().DownloadAsync(_a.Url($"/hang.html?run={token}"), host.NewTargetDirectory(), 1_000_000, null, cancellation.Token);
+        await _a.HangHit.WaitAsync(TimeSpan.FromSeconds(30));
+        var (commandLine, environment) = YtDlpProcesses.Find(token) ?? throw new InvalidOperationException("yt-dlp was not found running");
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => download);
+
+        // Other local users can read a command line but not another user's environment.
+        Assert.DoesNotContain("mediaactors:", commandLine);
+        Assert.DoesNotContain("--proxy", commandLine);
+        Assert.Contains("http_proxy=http://mediaactors:", environment);
+        Assert.DoesNotContain("no_proxy=", environment, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task A_target_whose_name_cannot_be_found_fails_with_that_reason_not_a_gateway_error()
+    {
+        using var host = IngestionTestHost.AllowingOnly(_a, (name, _) => name == "gone.test"
+            ? Task.FromException<IPAddress[]>(new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound))
+            : Task.FromResult(new[] { IPAddress.Loopback }));
+        var redirect = "/redirect?to=" + Uri.EscapeDataString($"http://gone.test:{_a.Port}/clip.mp4");
+        var page = _a.Url($"/embed.html?src={Uri.EscapeDataString(redirect)}");
+
+        var error = await Assert.ThrowsAsync<StepException>(() =>
+            host.Handler<XHandler>().DownloadAsync(page, host.NewTargetDirectory(), 1_000_000, null, CancellationToken.None));
+
+        Assert.False(error.Transient);
+        Assert.Equal($"The download led to http://gone.test:{_a.Port}. The host 'gone.test' could not be found.", error.Message);
+    }
+
+    [Fact]
     public async Task Hls_fragments_on_a_private_address_are_refused_and_fail_the_download()
     {
         using var host = IngestionTestHost.AllowingOnly(_a);
