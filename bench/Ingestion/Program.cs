@@ -14,7 +14,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 // What the filtering proxy costs a yt-dlp download, side by side in one run, rounds alternating:
-//   direct     yt-dlp fetches the page and the file straight from the local server (--proxy "")
+//   direct     yt-dlp fetches the page and the file straight from the local server (no proxy in its environment)
 //   proxied    the same yt-dlp command through a GuardedProxy (every connection resolved and checked by the guard)
 //   production YouTubeHandler.DownloadAsync: the production path (extract run + download run, each with its own proxy)
 // Usage: MediaActors.Ingestion.Bench <work dir> <file MiB> <rounds> <result.json>
@@ -75,12 +75,12 @@ for (var round = 0; round < rounds + 1; round++)
         switch (variant)
         {
             case "direct":
-                bytes = await YtDlpAsync(page, target, proxy: "");
+                bytes = await YtDlpAsync(page, target, proxyEnvironment: null);
                 break;
             case "proxied":
                 await using (var proxy = GuardedProxy.Start(guard, TimeSpan.FromSeconds(30), NullLogger.Instance))
                 {
-                    bytes = await YtDlpAsync(page, target, proxy.Url);
+                    bytes = await YtDlpAsync(page, target, proxy.Environment);
                 }
 
                 break;
@@ -133,13 +133,27 @@ static double Median(IEnumerable<double> values)
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
-// The same download options as production (YtDlpDownloader), in one run, with or without the proxy.
-static async Task<long> YtDlpAsync(Uri page, string target, string proxy)
+// The same download options as production (YtDlpDownloader), in one run, with the proxy in the environment as production
+// gives it, or with no proxy at all.
+static async Task<long> YtDlpAsync(Uri page, string target, IReadOnlyDictionary<string, string?>? proxyEnvironment)
 {
     var start = new ProcessStartInfo("yt-dlp") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+    foreach (var name in new[] { "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY" })
+    {
+        start.Environment.Remove(name);
+    }
+
+    foreach (var (name, value) in proxyEnvironment ?? new Dictionary<string, string?>())
+    {
+        if (value is not null)
+        {
+            start.Environment[name] = value;
+        }
+    }
+
     foreach (var argument in new[]
     {
-        "--ignore-config", "--no-cache-dir", "--no-colors", "--proxy", proxy, "--no-playlist", "--playlist-items", "1",
+        "--ignore-config", "--no-cache-dir", "--no-colors", "--no-playlist", "--playlist-items", "1",
         "--socket-timeout", "30", "--retries", "3", "--format", YtDlpDownloader.FormatSelector, "--no-part", "--no-mtime", "--newline",
         "--downloader", "dash,m3u8:native", "--output", Path.Combine(target, "media.%(ext)s"), "--", page.AbsoluteUri,
     })

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the ingestion proxy costs (results in docs/BENCHMARKS.md, "Link ingestion through the filtering proxy").
 # In one invocation, rounds alternating (round 0 is a warm-up and is not counted):
-#   direct      yt-dlp downloads a local page's video straight from a local Kestrel server (--proxy "")
+#   direct      yt-dlp downloads a local page's video straight from a local Kestrel server (no proxy)
 #   proxied     the same yt-dlp command through a GuardedProxy: every connection resolved and checked by the guard
 #   production  YouTubeHandler.DownloadAsync, the production path (extraction run + download run, each with its proxy)
 # The file is random bytes (yt-dlp does not look inside it); it and the downloads live in .data/bench-ingestion/
