@@ -47,6 +47,10 @@ public sealed class RealtimeTests : IAsyncLifetime
         other.DefaultRequestHeaders.Add("X-Api-Key", _cluster.ApiKey);
         var missed = await other.GetFromJsonAsync<JsonElement>($"/api/projects/{id}/events?after=3");
         Assert.Equal(events.Skip(3).Select(e => e.GetProperty("seq").GetInt64()), missed.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()));
+        Assert.False(missed.GetProperty("gap").GetBoolean());
+        var caughtUp = await other.GetFromJsonAsync<JsonElement>($"/api/projects/{id}/events?after={events.Count}");
+        Assert.Empty(caughtUp.GetProperty("items").EnumerateArray());
+        Assert.False(caughtUp.GetProperty("gap").GetBoolean());
 
         // The server-sent-event stream replays from Last-Event-ID.
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/projects/{id}/events/stream");
@@ -64,6 +68,17 @@ public sealed class RealtimeTests : IAsyncLifetime
         }
 
         Assert.Equal([events.Count - 1, events.Count], ids);
+
+        // Retention deleted the oldest events: a client behind them is told, one that is not behind them is not.
+        await _cluster.Database.ExecuteAsync($"DELETE FROM runtime.events WHERE grain_type = 'project' AND grain_key = '{id}' AND seq <= 5");
+        var behind = await other.GetFromJsonAsync<JsonElement>($"/api/projects/{id}/events?after=3");
+        Assert.True(behind.GetProperty("gap").GetBoolean());
+        Assert.Equal(6, behind.GetProperty("items")[0].GetProperty("seq").GetInt64());
+        Assert.False((await other.GetFromJsonAsync<JsonElement>($"/api/projects/{id}/events?after=5")).GetProperty("gap").GetBoolean());
+        await _cluster.Database.ExecuteAsync($"DELETE FROM runtime.events WHERE grain_type = 'project' AND grain_key = '{id}'");
+        var allGone = await other.GetFromJsonAsync<JsonElement>($"/api/projects/{id}/events?after=0");
+        Assert.Empty(allGone.GetProperty("items").EnumerateArray());
+        Assert.True(allGone.GetProperty("gap").GetBoolean());
     }
 
     [Fact]
