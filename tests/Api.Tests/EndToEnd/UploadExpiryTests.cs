@@ -15,8 +15,8 @@ public sealed class UploadExpiryTests : IAsyncLifetime
     {
         _cluster = await PipelineCluster.StartAsync(configure: settings =>
         {
-            // Upload URLs live 5 s; a pending upload expires as soon as its URL has (no grace), swept twice a second.
-            settings["Uploads:UrlLifetime"] = "00:00:05";
+            // Upload URLs live 8 s; a pending upload expires as soon as its URL has (no grace), swept twice a second.
+            settings["Uploads:UrlLifetime"] = "00:00:08";
             settings["Uploads:PendingGrace"] = "00:00:00";
             settings["Uploads:ExpirySweepInterval"] = "00:00:00.500";
         });
@@ -32,31 +32,41 @@ public sealed class UploadExpiryTests : IAsyncLifetime
     [Fact]
     public async Task An_upload_never_completed_expires_its_blob_is_deleted_and_its_waiting_project_fails()
     {
-        // A: a project waits for it. B: the file was committed to blob storage but complete was never called. C: untouched.
-        var a = await CreateUploadAsync("a.mp4");
-        var b = await CreateUploadAsync("b.mp4");
-        var c = await CreateUploadAsync("c.mp4");
+        // Everything slow first: the uploads below must be used before their URLs expire.
+        var video = await TestMedia.SilentVideoAsync(_media);
         var junk = Path.Combine(_media, "b.mp4");
         await File.WriteAllBytesAsync(junk, new byte[40_000]);
-        await PipelineCluster.PutBlocksAsync(b.Url, junk, 16 * 1024);
-        var blobName = await _cluster.Database.ScalarAsync<string>("SELECT blob_name FROM uploads WHERE id = $1", b.Id);
-        var blob = new BlobContainerClient(PipelineCluster.Blobs, "uploads").GetBlobClient(blobName);
-        Assert.True((await blob.ExistsAsync()).Value);
-        // D: completed normally, so never expired.
-        var video = await TestMedia.SilentVideoAsync(_media);
-        var (completed, d) = await _cluster.UploadAsync(video);
-        Assert.Equal(HttpStatusCode.OK, completed.StatusCode);
+        // A: a project waits for it. B: the file was committed to blob storage but complete was never called. C: untouched.
+        var a = await CreateUploadAsync("a.mp4");
         var project = await _cluster.CreateProjectAsync(new { title = "Waiting", uploadId = a.Id });
         var projectId = project.GetProperty("id").GetString()!;
         Assert.Equal("uploading", project.GetProperty("status").GetString());
+        var b = await CreateUploadAsync("b.mp4");
+        await PipelineCluster.PutBlocksAsync(b.Url, junk, 16 * 1024);
+        var c = await CreateUploadAsync("c.mp4");
+        // D: completed normally, so never expired.
+        var (completed, d) = await _cluster.UploadAsync(video);
+        Assert.Equal(HttpStatusCode.OK, completed.StatusCode);
+        var blobName = await _cluster.Database.ScalarAsync<string>("SELECT blob_name FROM uploads WHERE id = $1", b.Id);
+        var blob = new BlobContainerClient(PipelineCluster.Blobs, "uploads").GetBlobClient(blobName);
+        Assert.True((await blob.ExistsAsync()).Value);
 
         var failed = await _cluster.WaitForStatusAsync(projectId, "failed", TimeSpan.FromSeconds(60));
 
         Assert.StartsWith("The upload was not completed before it expired", failed.GetProperty("error").GetString());
-        Assert.Equal(
-            ["completed", "expired", "expired", "expired"],
-            (await _cluster.Database.ScalarAsync<string[]>(
-                "SELECT array_agg(status ORDER BY status) FROM uploads WHERE id = ANY($1)", new[] { a.Id, b.Id, c.Id, Guid.Parse(d.GetProperty("uploadId").GetString()!) })));
+        // B and C were created a moment after A, so they expire a moment later.
+        var ids = new[] { a.Id, b.Id, c.Id, Guid.Parse(d.GetProperty("uploadId").GetString()!) };
+        string[] statuses = [];
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(250))
+        {
+            statuses = await _cluster.Database.ScalarAsync<string[]>("SELECT array_agg(status ORDER BY status) FROM uploads WHERE id = ANY($1)", ids);
+            if (!statuses.Contains("pending"))
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(["completed", "expired", "expired", "expired"], statuses);
         Assert.False((await blob.ExistsAsync()).Value);
 
         // Completing it late, or starting a project on an expired upload, says what happened.
@@ -75,7 +85,7 @@ public sealed class UploadExpiryTests : IAsyncLifetime
     {
         var video = await TestMedia.SilentVideoAsync(_media);
         var upload = await CreateUploadAsync("silent.mp4");
-        // Straight away: the upload URL lives 5 s in this cluster.
+        // Straight away: the upload URL lives 8 s in this cluster, and the upload expires then unless completed.
         await PipelineCluster.PutBlocksAsync(upload.Url, video, 256 * 1024);
         var project = await _cluster.CreateProjectAsync(new { uploadId = upload.Id });
         var projectId = project.GetProperty("id").GetString()!;
