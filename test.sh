@@ -109,6 +109,33 @@ fi
 
 # Stop the services now so their log lines come before the summary, which must be the last line.
 stop_services
+# Repeat each failed test with the start of its message and stack, so the tail of the output says what failed.
+if ((FAILED > 0)); then
+  echo
+  echo "FAILED TESTS:"
+  find "$RESULTS" -name '*.trx' -type f -print0 | xargs -0 -r cat | awk '
+    function unescape(s) {
+      gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&#xD;/, "", s); gsub(/&#xA;/, " ", s); gsub(/&amp;/, "\\&", s)
+      return s
+    }
+    /<UnitTestResult / {
+      failing = ($0 ~ / outcome="(Failed|Error|Timeout|Aborted)"/)
+      if (failing && match($0, / testName="[^"]*"/)) print "- " unescape(substr($0, RSTART + 11, RLENGTH - 12))
+      lines = 0; section = ""
+    }
+    failing && /<Message>/ { section = "message" }
+    failing && /<StackTrace>/ { section = "stack"; stack = 0 }
+    failing && section != "" {
+      line = $0; gsub(/<\/?(Message|StackTrace|ErrorInfo|Output)>/, "", line); gsub(/^[ \t]+/, "", line)
+      if (line != "" && ((section == "message" && lines < 20) || (section == "stack" && stack < 6))) {
+        print "    " unescape(line)
+        if (section == "message") lines++; else stack++
+      }
+    }
+    failing && /<\/Message>/ { section = "" }
+    failing && /<\/StackTrace>/ { section = "" }
+    /<\/UnitTestResult>/ { failing = 0; section = "" }'
+fi
 echo
 SUMMARY_PRINTED=1
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
