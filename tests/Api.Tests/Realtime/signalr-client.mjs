@@ -11,10 +11,18 @@ const connection = new signalR.HubConnectionBuilder()
   .configureLogging(signalR.LogLevel.Warning)
   .build();
 
-// Events that arrive while SubscribeProject is still answering are held until CONNECTED is printed.
+// Events that arrive while SubscribeProject and the catch-up are still answering are held until those are printed.
 let ready = false;
 const early = [];
+// With one project, events are printed once each in sequence order: the catch-up and the live events overlap.
+let lastSeq = 0;
 async function print(event) {
+  if (projectId) {
+    if (event.seq <= lastSeq) {
+      return;
+    }
+    lastSeq = event.seq;
+  }
   console.log(JSON.stringify(event));
   if (event.kind === stopKind) {
     await connection.stop();
@@ -36,7 +44,16 @@ try {
     // Only this project from now on (the hub method checks that it is the caller's).
     await connection.invoke('SubscribeProject', projectId);
   }
-  console.log('CONNECTED');
+  if (projectId) {
+    // What happened before the subscription (as a reconnecting client does): subscribe first, then read the log.
+    const missed = await connection.invoke('GetEvents', projectId, 0);
+    console.log('CONNECTED');
+    for (const event of missed) {
+      await print({ ...event, receivedAt: Date.now(), caughtUp: true });
+    }
+  } else {
+    console.log('CONNECTED');
+  }
   ready = true;
   for (const event of early.splice(0)) {
     await print(event);
