@@ -11,7 +11,12 @@ public sealed class SiloDeathTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster = await PipelineCluster.StartAsync(silos: 1);
+        // Short leases: the dead silo's step is taken over within seconds.
+        _cluster = await PipelineCluster.StartAsync(silos: 1, configure: settings =>
+        {
+            settings["Runtime:WorkLease"] = "00:00:03";
+            settings["Runtime:SiloDeadAfter"] = "00:00:04";
+        });
         _media = Directory.CreateTempSubdirectory("ma-media-").FullName;
     }
 
@@ -29,6 +34,14 @@ public sealed class SiloDeathTests : IAsyncLifetime
         var created = await _cluster.CreateProjectAsync(new { uploadId = upload.GetProperty("uploadId").GetString() });
         var id = created.GetProperty("id").GetString()!;
         await _cluster.WaitForAsync(id, p => p.GetProperty("step").GetString() == "transcribing", TimeSpan.FromMinutes(2));
+        // The step is saved with its work item, which the silo claims a moment later: kill it once it runs the step.
+        string? item = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); item != "running" && DateTime.UtcNow < deadline; await Task.Delay(20))
+        {
+            item = await _cluster.Database.ScalarAsync<string>("SELECT coalesce((SELECT status FROM runtime.work_items WHERE kind = 'project.transcribe'), '')");
+        }
+
+        Assert.Equal("running", item);
 
         // The only silo dies mid-step (SIGKILL); a second one takes over once the lease expires.
         var first = _cluster.Silos[0];

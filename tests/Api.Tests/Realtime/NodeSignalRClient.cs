@@ -57,11 +57,29 @@ public sealed class NodeSignalRClient : IAsyncDisposable
     public async Task<List<JsonElement>> EventsUntilAsync(string stopKind, TimeSpan timeout)
     {
         var events = new List<JsonElement>();
+        // The client's warnings (written to stderr) do not fail the test by themselves: a lost or repeated event shows in
+        // the sequence numbers. They are shown when the stop event does not come.
+        var warnings = new List<string>();
         using var deadline = new CancellationTokenSource(timeout);
         while (true)
         {
-            var line = await _lines.Reader.ReadAsync(deadline.Token);
-            Assert.False(line.StartsWith("STDERR", StringComparison.Ordinal) || line is "TIMEOUT", line);
+            string line;
+            try
+            {
+                line = await _lines.Reader.ReadAsync(deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"No '{stopKind}' event within {timeout} ({events.Count} events before).\n{string.Join('\n', warnings)}");
+            }
+
+            if (line.StartsWith("STDERR", StringComparison.Ordinal))
+            {
+                warnings.Add(line);
+                continue;
+            }
+
+            Assert.False(line is "TIMEOUT", $"The client gave up waiting.\n{string.Join('\n', warnings)}");
             var element = JsonDocument.Parse(line).RootElement.Clone();
             events.Add(element);
             if (element.GetProperty("kind").GetString() == stopKind)
