@@ -17,7 +17,8 @@ public sealed class PrivateAddressTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(_media, "secret.txt"), "internal");
         _allowed = await LocalMediaServer.StartAsync(_media, new Dictionary<string, string>
         {
-            ["/redirect"] = $"http://127.0.0.1:{PipelineCluster.FreePort()}/secret.txt",
+            // Another local port than the allowed server's (port 9 is never handed out to a test server).
+            ["/redirect"] = "http://127.0.0.1:9/secret.txt",
         });
         var allowedPort = new Uri(_allowed.BaseUrl).Port;
         _cluster = await PipelineCluster.StartAsync(configure: s =>

@@ -81,8 +81,8 @@ public sealed class ProjectFailureTests : IAsyncLifetime
     [Fact]
     public async Task An_unreachable_url_is_retried_then_fails()
     {
-        var port = PipelineCluster.FreePort();
-        var created = await _cluster.CreateProjectAsync(new { url = $"http://127.0.0.1:{port}/gone.mp4" });
+        // Port 9 (discard): nothing listens there, and no other test's server can start there.
+        var created = await _cluster.CreateProjectAsync(new { url = "http://127.0.0.1:9/gone.mp4" });
         var project = await _cluster.WaitForStatusAsync(created.GetProperty("id").GetString()!, "failed", Wait);
         var step = project.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "downloading");
         Assert.Equal(2, step.GetProperty("attempts").GetInt32());
