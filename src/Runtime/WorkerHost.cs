@@ -28,7 +28,10 @@ public sealed class WorkerHost(
     private readonly RuntimeOptions _options = options.Value;
     private readonly ConcurrentDictionary<Guid, Running> _running = new();
     private readonly CancellationTokenSource _stopClaiming = new();
+    // Leases are renewed until the last running item finished or was released at shutdown, not only until claiming stops.
+    private readonly CancellationTokenSource _stopHeartbeats = new();
     private readonly List<Task> _loops = [];
+    private Task _heartbeats = Task.CompletedTask;
     private readonly List<IDisposable> _subscriptions = [];
 
     /// <summary>The items this silo is running now.</summary>
@@ -56,7 +59,7 @@ public sealed class WorkerHost(
             _loops.Add(Task.Run(() => ClaimLoopAsync(kind, Math.Max(1, concurrency), wake, _stopClaiming.Token), CancellationToken.None));
         }
 
-        _loops.Add(Task.Run(() => HeartbeatLoopAsync(_stopClaiming.Token), CancellationToken.None));
+        _heartbeats = Task.Run(() => HeartbeatLoopAsync(_stopHeartbeats.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
 
@@ -77,6 +80,8 @@ public sealed class WorkerHost(
             await Task.WhenAll(_running.Values.Select(r => r.Task)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
+        await _stopHeartbeats.CancelAsync();
+        await _heartbeats.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         foreach (var subscription in _subscriptions)
         {
             subscription.Dispose();

@@ -200,7 +200,10 @@ public sealed record EchoInput(string Text);
 
 public sealed record EchoOutput(string Upper, string Silo);
 
-/// <summary>Upper-cases its input; hangs (until cancelled) on a silo started with HANG_WORK=1; "fail" fails.</summary>
+/// <summary>
+/// Upper-cases its input; hangs (until cancelled) on a silo started with HANG_WORK=1; "fail" fails; "sleep:N" takes N ms
+/// whether cancelled or not (work that finishes what it started).
+/// </summary>
 public sealed class EchoWorker(SiloIdentity silo) : Worker<EchoInput, EchoOutput>
 {
     protected override async Task<EchoOutput> ExecuteAsync(EchoInput payload, WorkItem item, CancellationToken cancellationToken)
@@ -210,6 +213,11 @@ public sealed class EchoWorker(SiloIdentity silo) : Worker<EchoInput, EchoOutput
         if (Environment.GetEnvironmentVariable("HANG_WORK") == "1" || payload.Text == "hang")
         {
             await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        if (payload.Text.StartsWith("sleep:", StringComparison.Ordinal))
+        {
+            await Task.Delay(int.Parse(payload.Text["sleep:".Length..], System.Globalization.CultureInfo.InvariantCulture), CancellationToken.None);
         }
 
         if (payload.Text == "fail")
