@@ -48,7 +48,13 @@ public sealed class ProcessDeathTests(TestDatabase database) : IClassFixture<Tes
     {
         await using var client = new AsyncHost(await Cluster.StartClientAsync(database.ConnectionString));
         var job = client.Host.Client().GetGrain<IJobGrain>("mid-work");
-        await using var doomed = await SiloProcess.StartAsync(database.ConnectionString, "hanging", new Dictionary<string, string> { ["HANG_WORK"] = "1" });
+        // A long lease for the doomed silo: starved of CPU while the survivor starts, it must not lose its item early (it would
+        // run it again as a further attempt). Once killed, it is declared dead and its lease released long before that.
+        await using var doomed = await SiloProcess.StartAsync(database.ConnectionString, "hanging", new Dictionary<string, string>
+        {
+            ["HANG_WORK"] = "1",
+            ["Runtime__WorkLease"] = "00:00:20",
+        });
         var itemId = await job.Start("echo", "survive", 3);
         await doomed.WaitForLineAsync(l => l == $"WORK-STARTED {itemId}", Wait);
 
