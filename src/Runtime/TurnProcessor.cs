@@ -107,15 +107,24 @@ public sealed class TurnProcessor(
         return messages.Count;
     }
 
+    /// <summary>
+    /// True for a message m that an earlier message of its grain, waiting for a retry, holds back: a grain handles its
+    /// messages in the order they were sent, a failing one-way message included. Only retries are ever due later than
+    /// sent (attempts &gt; 0, index messages_retrying_idx).
+    /// </summary>
+    private const string HeldBack =
+        "EXISTS (SELECT 1 FROM runtime.messages b WHERE b.grain_type = m.grain_type AND b.grain_key = m.grain_key AND b.id < m.id AND b.attempts > 0 AND b.due_at > now())";
+
     private async Task<List<GrainId>> LockGrainsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         // Candidates come from a bounded window of the oldest due messages; grains locked by another silo are skipped.
+        // A message behind one of its grain's that waits for a retry is not due yet (see HeldBack).
         await using var command = new NpgsqlCommand(
-            """
+            $"""
             WITH candidates AS MATERIALIZED (
                 SELECT grain_type, grain_key, min(id) AS first_id
-                FROM (SELECT grain_type, grain_key, id FROM runtime.messages
-                      WHERE due_at <= now() AND grain_type = ANY($1)
+                FROM (SELECT grain_type, grain_key, id FROM runtime.messages m
+                      WHERE due_at <= now() AND grain_type = ANY($1) AND NOT {HeldBack}
                       ORDER BY due_at, id LIMIT $2) AS window_
                 GROUP BY grain_type, grain_key
                 ORDER BY first_id)
@@ -149,10 +158,10 @@ public sealed class TurnProcessor(
                     FROM runtime.grains g JOIN unnest($1::text[], $2::text[]) AS l(t, k) ON g.grain_type = l.t AND g.grain_key = l.k
                     """),
                 new NpgsqlBatchCommand(
-                    """
+                    $"""
                     SELECT m.id, m.grain_type, m.grain_key, m.method, m.args::text, m.request_id, coalesce(m.expires_at < now(), false), m.attempts
                     FROM runtime.messages m JOIN unnest($1::text[], $2::text[]) AS l(t, k) ON m.grain_type = l.t AND m.grain_key = l.k
-                    WHERE m.due_at <= now()
+                    WHERE m.due_at <= now() AND NOT {HeldBack}
                     ORDER BY m.id
                     LIMIT $3
                     """),
@@ -245,6 +254,8 @@ public sealed class TurnProcessor(
                     var delay = TimeSpan.FromMilliseconds(200 * Math.Pow(4, message.Attempts));
                     logger.LogWarning(ex, "{Grain}.{Method} failed (attempt {Attempt}); retrying in {Delay}", id, message.Method, message.Attempts + 1, delay);
                     batch.Retries.Add((message.Id, message.Attempts + 1, (long)delay.TotalMilliseconds, error));
+                    // The grain's later messages wait for this one: they stay in the mailbox, held back until its retry.
+                    break;
                 }
             }
         }

@@ -252,6 +252,41 @@ public sealed class EventGrain : Grain<CounterState>, IEventGrain
 }
 
 /// <summary>Registers every test grain and worker on a silo.</summary>
+/// <summary>Keeps the numbers it is sent, in the order it handled them; a number can be made to fail its first turns.</summary>
+[GrainType("test-order")]
+public interface IOrderGrain : IGrain
+{
+    /// <summary>Appends <paramref name="number"/>; the first <paramref name="failures"/> turns of this message throw.</summary>
+    [OneWay]
+    Task Append(int number, int failures);
+
+    Task<List<int>> Numbers();
+}
+
+public sealed class OrderState
+{
+    public List<int> Numbers { get; set; } = [];
+}
+
+public sealed class OrderGrain : Grain<OrderState>, IOrderGrain
+{
+    // Failed turns leave no state behind, so the failures so far are counted outside it (per grain and number, in this process).
+    private static readonly ConcurrentDictionary<string, int> Failed = new();
+
+    public Task Append(int number, int failures)
+    {
+        State.Numbers.Add(number);
+        if (Failed.AddOrUpdate($"{Key}/{number}", 1, (_, n) => n + 1) <= failures)
+        {
+            throw new InvalidOperationException($"{number} fails this time");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<List<int>> Numbers() => Task.FromResult(State.Numbers);
+}
+
 public static class TestGrainRegistration
 {
     public static SiloBuilder AddTestGrains(this SiloBuilder silo) => silo
@@ -259,5 +294,6 @@ public static class TestGrainRegistration
         .AddGrain<IReminderGrain, ReminderGrain>()
         .AddGrain<IJobGrain, JobGrain>()
         .AddGrain<IEventGrain, EventGrain>()
+        .AddGrain<IOrderGrain, OrderGrain>()
         .AddWorker<EchoWorker>("echo");
 }
