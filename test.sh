@@ -113,14 +113,14 @@ stop_services
 if ((FAILED > 0)); then
   echo
   echo "FAILED TESTS:"
-  find "$RESULTS" -name '*.trx' -type f -print0 | xargs -0 -r cat | awk '
+  find "$RESULTS" -name '*.trx' -type f -print0 | xargs -0 -r cat | awk -v rc="$TEST_RC" '
     function unescape(s) {
       gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s); gsub(/&#xD;/, "", s); gsub(/&#xA;/, " ", s); gsub(/&amp;/, "\\&", s)
       return s
     }
     /<UnitTestResult / {
       failing = ($0 ~ / outcome="(Failed|Error|Timeout|Aborted)"/)
-      if (failing && match($0, / testName="[^"]*"/)) print "- " unescape(substr($0, RSTART + 11, RLENGTH - 12))
+      if (failing && match($0, / testName="[^"]*"/)) { print "- " unescape(substr($0, RSTART + 11, RLENGTH - 12)); listed++ }
       lines = 0; section = ""
     }
     failing && /<Message>/ { section = "message" }
@@ -128,13 +128,15 @@ if ((FAILED > 0)); then
     failing && section != "" {
       line = $0; gsub(/<\/?(Message|StackTrace|ErrorInfo|Output)>/, "", line); gsub(/^[ \t]+/, "", line)
       if (line != "" && ((section == "message" && lines < 20) || (section == "stack" && stack < 6))) {
-        print "    " unescape(line)
+        line = unescape(line)
+        print "    " (length(line) > 300 ? substr(line, 1, 300) "..." : line)
         if (section == "message") lines++; else stack++
       }
     }
     failing && /<\/Message>/ { section = "" }
     failing && /<\/StackTrace>/ { section = "" }
-    /<\/UnitTestResult>/ { failing = 0; section = "" }'
+    /<\/UnitTestResult>/ { failing = 0; section = "" }
+    END { if (!listed) print "(no failed test in the result files: dotnet test exited with code " rc ")" }'
 fi
 echo
 SUMMARY_PRINTED=1

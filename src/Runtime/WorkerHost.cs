@@ -77,6 +77,9 @@ public sealed class WorkerHost(
                 running.Stop(StopReason.Shutdown);
             }
 
+            // Past the grace, leases are no longer renewed: a worker that ignores its cancellation cannot keep its item from
+            // another silo while this one waits for it.
+            await _stopHeartbeats.CancelAsync();
             await Task.WhenAll(_running.Values.Select(r => r.Task)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 

@@ -48,8 +48,8 @@ public sealed class ProcessDeathTests(TestDatabase database) : IClassFixture<Tes
     {
         await using var client = new AsyncHost(await Cluster.StartClientAsync(database.ConnectionString));
         var job = client.Host.Client().GetGrain<IJobGrain>("mid-work");
-        // A long lease for the doomed silo: starved of CPU while the survivor starts, it must not lose its item early (it would
-        // run it again as a further attempt). Once killed, it is declared dead and its lease released long before that.
+        // A long lease for the doomed silo: starved of CPU while the survivor starts, it must not see its own lease expire and
+        // claim the item again as a further attempt. Once killed, it is declared dead (SiloDeadAfter) and its lease released.
         await using var doomed = await SiloProcess.StartAsync(database.ConnectionString, "hanging", new Dictionary<string, string>
         {
             ["HANG_WORK"] = "1",

@@ -221,22 +221,27 @@ public sealed class PipelineCluster : IAsyncDisposable
     public async Task<JsonElement> WaitForAsync(string id, Func<JsonElement, bool> done, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        JsonElement project;
+        var last = "";
         do
         {
             // Only a project is judged: an error answer on the way (a host busy for a moment) is polled past, and shown if it is the last.
             using var response = await Http.GetAsync($"/api/projects/{id}");
-            project = await ReadJsonAsync(response);
-            if (response.StatusCode == HttpStatusCode.OK && project.ValueKind == JsonValueKind.Object && done(project))
+            var body = await response.Content.ReadAsStringAsync();
+            last = $"{(int)response.StatusCode} {body}";
+            if (response.StatusCode == HttpStatusCode.OK)
             {
-                return project;
+                var project = JsonDocument.Parse(body).RootElement.Clone();
+                if (done(project))
+                {
+                    return project;
+                }
             }
 
             await Task.Delay(250);
         }
         while (DateTime.UtcNow < deadline);
 
-        throw new TimeoutException($"Project {id} did not reach the expected state in {timeout}. Last: {project}\n" +
+        throw new TimeoutException($"Project {id} did not reach the expected state in {timeout}. Last: {last}\n" +
             string.Join("\n", _silos.Select(s => $"--- {s.Name} ---\n{s.Output}")));
     }
 

@@ -12,10 +12,13 @@ public sealed class NodeSignalRClient : IAsyncDisposable
 
     private NodeSignalRClient(Process process) => _process = process;
 
+    /// <summary>What the client wrote to stderr before its first line (its warnings), if anything.</summary>
+    public string StartWarnings { get; private set; } = "";
+
     public static async Task<NodeSignalRClient> ConnectAsync(Uri api, string apiKey, string stopKind, string? projectId = null)
     {
         var (client, first) = await StartAsync(api, apiKey, stopKind, projectId);
-        Assert.True(first == "CONNECTED", $"The SignalR client did not connect: {first}");
+        Assert.True(first == "CONNECTED", $"The SignalR client did not connect: {first}\n{client.StartWarnings}");
         return client;
     }
 
@@ -49,7 +52,16 @@ public sealed class NodeSignalRClient : IAsyncDisposable
         };
         client._process.BeginOutputReadLine();
         client._process.BeginErrorReadLine();
-        var first = await client._lines.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        // The client's warnings (stderr) may come before its first line: they are kept for the message, not taken for it.
+        var warnings = new List<string>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string first;
+        while ((first = await client._lines.Reader.ReadAsync(deadline.Token)).StartsWith("STDERR", StringComparison.Ordinal))
+        {
+            warnings.Add(first);
+        }
+
+        client.StartWarnings = string.Join('\n', warnings);
         return (client, first);
     }
 

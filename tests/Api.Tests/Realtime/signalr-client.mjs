@@ -14,14 +14,12 @@ const connection = new signalR.HubConnectionBuilder()
 // Events that arrive while SubscribeProject and the catch-up are still answering are held until those are printed.
 let ready = false;
 const early = [];
-// With one project, events are printed once each in sequence order: the catch-up and the live events overlap.
-let lastSeq = 0;
+// With one project, the catch-up and the live events overlap: a live event the catch-up already gave is not printed
+// again. Every other event is printed as it came, so a repeated or reordered delivery still shows.
+let caughtUpTo = 0;
 async function print(event) {
-  if (projectId) {
-    if (event.seq <= lastSeq) {
-      return;
-    }
-    lastSeq = event.seq;
+  if (projectId && !event.caughtUp && event.seq <= caughtUpTo) {
+    return;
   }
   console.log(JSON.stringify(event));
   if (event.kind === stopKind) {
@@ -43,13 +41,12 @@ try {
   if (projectId) {
     // Only this project from now on (the hub method checks that it is the caller's).
     await connection.invoke('SubscribeProject', projectId);
-  }
-  if (projectId) {
     // What happened before the subscription (as a reconnecting client does): subscribe first, then read the log.
     const missed = await connection.invoke('GetEvents', projectId, 0);
     console.log('CONNECTED');
     for (const event of missed) {
       await print({ ...event, receivedAt: Date.now(), caughtUp: true });
+      caughtUpTo = Math.max(caughtUpTo, event.seq);
     }
   } else {
     console.log('CONNECTED');
