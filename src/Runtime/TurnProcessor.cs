@@ -108,12 +108,16 @@ public sealed class TurnProcessor(
     }
 
     /// <summary>
-    /// True for a message m that an earlier message of its grain, waiting for a retry, holds back: a grain handles its
-    /// messages in the order they were sent, a failing one-way message included. Only retries are ever due later than
-    /// sent (attempts &gt; 0, index messages_retrying_idx).
+    /// The grains with a message waiting for a retry, and the first such message: a grain handles its messages in the order
+    /// they were sent, a failing one-way message included, so its later messages wait too. Only retries are ever due later
+    /// than sent (attempts &gt; 0, the small partial index messages_retrying_idx); usually this is empty.
     /// </summary>
+    private const string HeldGrains =
+        "held AS MATERIALIZED (SELECT grain_type, grain_key, min(id) AS first_id FROM runtime.messages WHERE attempts > 0 AND due_at > now() GROUP BY grain_type, grain_key)";
+
+    /// <summary>True for a message m that a retrying earlier message of its grain holds back (with <see cref="HeldGrains"/>).</summary>
     private const string HeldBack =
-        "EXISTS (SELECT 1 FROM runtime.messages b WHERE b.grain_type = m.grain_type AND b.grain_key = m.grain_key AND b.id < m.id AND b.attempts > 0 AND b.due_at > now())";
+        "EXISTS (SELECT 1 FROM held h WHERE h.grain_type = m.grain_type AND h.grain_key = m.grain_key AND h.first_id < m.id)";
 
     private async Task<List<GrainId>> LockGrainsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -121,7 +125,8 @@ public sealed class TurnProcessor(
         // A message behind one of its grain's that waits for a retry is not due yet (see HeldBack).
         await using var command = new NpgsqlCommand(
             $"""
-            WITH candidates AS MATERIALIZED (
+            WITH {HeldGrains},
+            candidates AS MATERIALIZED (
                 SELECT grain_type, grain_key, min(id) AS first_id
                 FROM (SELECT grain_type, grain_key, id FROM runtime.messages m
                       WHERE due_at <= now() AND grain_type = ANY($1) AND NOT {HeldBack}
@@ -159,6 +164,7 @@ public sealed class TurnProcessor(
                     """),
                 new NpgsqlBatchCommand(
                     $"""
+                    WITH {HeldGrains}
                     SELECT m.id, m.grain_type, m.grain_key, m.method, m.args::text, m.request_id, coalesce(m.expires_at < now(), false), m.attempts
                     FROM runtime.messages m JOIN unnest($1::text[], $2::text[]) AS l(t, k) ON m.grain_type = l.t AND m.grain_key = l.k
                     WHERE m.due_at <= now() AND NOT {HeldBack}
