@@ -251,7 +251,6 @@ public sealed class EventGrain : Grain<CounterState>, IEventGrain
     }
 }
 
-/// <summary>Registers every test grain and worker on a silo.</summary>
 /// <summary>Keeps the numbers it is sent, in the order it handled them; a number can be made to fail its first turns.</summary>
 [GrainType("test-order")]
 public interface IOrderGrain : IGrain
@@ -287,6 +286,7 @@ public sealed class OrderGrain : Grain<OrderState>, IOrderGrain
     public Task<List<int>> Numbers() => Task.FromResult(State.Numbers);
 }
 
+/// <summary>Registers every test grain and worker on a silo.</summary>
 public static class TestGrainRegistration
 {
     public static SiloBuilder AddTestGrains(this SiloBuilder silo) => silo
