@@ -169,14 +169,20 @@ public sealed class PipelineCluster : IAsyncDisposable
     /// <summary>Flow 2 as a client does it: ask for a SAS URL, put blocks straight into blob storage, commit them, complete.</summary>
     public async Task<(HttpResponseMessage Response, JsonElement Body)> UploadAsync(string path, string contentType = "video/mp4", int blockSize = 256 * 1024)
     {
-        var created = await Http.PostAsJsonAsync("/api/uploads", new { fileName = Path.GetFileName(path), contentType, sizeBytes = new FileInfo(path).Length });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var upload = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var upload = await CreateUploadAsync(Path.GetFileName(path), new FileInfo(path).Length, contentType);
         var uploadUrl = upload.GetProperty("uploadUrl").GetString()!;
         await PutBlocksAsync(uploadUrl, path, blockSize);
         var complete = await Http.PostAsync($"/api/uploads/{upload.GetProperty("uploadId").GetString()}/complete", null);
         var body = await ReadJsonAsync(complete);
         return (complete, body.ValueKind == JsonValueKind.Undefined ? upload : Merge(upload, body));
+    }
+
+    /// <summary>POST /api/uploads: the upload's id, its SAS URL and their expiry (the file is not sent).</summary>
+    public async Task<JsonElement> CreateUploadAsync(string fileName, long sizeBytes, string contentType = "video/mp4")
+    {
+        using var created = await Http.PostAsJsonAsync("/api/uploads", new { fileName, contentType, sizeBytes });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return await created.Content.ReadFromJsonAsync<JsonElement>();
     }
 
     /// <summary>Uploads a file to a SAS URL with Put Block and Put Block List, the way a browser client would.</summary>

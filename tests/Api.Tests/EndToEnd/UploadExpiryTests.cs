@@ -122,9 +122,7 @@ public sealed class UploadExpiryTests : IAsyncLifetime
 
     private async Task<(Guid Id, string Url)> CreateUploadAsync(string fileName)
     {
-        using var response = await _cluster.Http.PostAsJsonAsync("/api/uploads", new { fileName, contentType = "video/mp4", sizeBytes = 40_000 });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var body = await _cluster.CreateUploadAsync(fileName, 40_000);
         return (Guid.Parse(body.GetProperty("uploadId").GetString()!), body.GetProperty("uploadUrl").GetString()!);
     }
 

@@ -87,8 +87,7 @@ public sealed class RealtimeTests : IAsyncLifetime
     {
         // A waits for its upload, so the client subscribes while A is in the middle of its life: some events are past, the rest to come.
         var fileA = await TestMedia.SpokenVideoAsync(_media, "a.mp4", "First project.");
-        using var createdUpload = await _cluster.Http.PostAsJsonAsync("/api/uploads", new { fileName = "a.mp4", contentType = "video/mp4", sizeBytes = new FileInfo(fileA).Length });
-        var uploadA = await PipelineCluster.ReadJsonAsync(createdUpload);
+        var uploadA = await _cluster.CreateUploadAsync("a.mp4", new FileInfo(fileA).Length);
         var a = await _cluster.CreateProjectAsync(new { uploadId = uploadA.GetProperty("uploadId").GetString(), title = "a" });
         var idA = a.GetProperty("id").GetString()!;
         Assert.Equal("uploading", a.GetProperty("status").GetString());
