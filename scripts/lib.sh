@@ -63,9 +63,9 @@ ma_install_prereqs() {
   fi
   ma_log "installing Debian packages: ${missing[*]}"
   # noninteractive + no recommends: works without a terminal (CI) and keeps the install small.
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq \
     || ma_die "apt-get update failed"
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || ma_die "apt-get install ${missing[*]} failed"
   [[ -x $MA_PG_BIN/initdb ]] || ma_die "PostgreSQL 15 binaries not found in $MA_PG_BIN after installing postgresql"
 }

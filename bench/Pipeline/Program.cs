@@ -5,8 +5,8 @@
 // peak RSS (VmHWM), so bench/Pipeline/run.sh can put it next to the pipeline's numbers.
 using System.Diagnostics;
 using System.Text.Json;
-using MediaActors.Grains.Transcription;
-using MediaActors.Grains.Transcription.Local;
+using MediaActors.Providers.Transcription;
+using MediaActors.Providers.Transcription.Local;
 using Microsoft.Extensions.Logging;
 
 if (args.Length < 2)

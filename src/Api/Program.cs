@@ -11,7 +11,7 @@ using MediaActors.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.Services.AddActorClient(builder.Configuration);
-builder.Services.AddMediaActorsProviders(builder.Configuration);
+builder.Services.AddMediaActorsProjects(builder.Configuration);
 builder.Services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection("Uploads"));
 builder.Services.AddMediaActorsAuthentication(builder.Configuration);
 builder.Services.AddHostedService<DevelopmentKey>();

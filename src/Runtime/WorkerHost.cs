@@ -222,7 +222,9 @@ public sealed class WorkerHost(
             status = WorkStatus.Failed;
             error = ex.Message;
             // Without a verdict from the worker, trouble reaching something is worth another try; anything else is not.
-            retryable = ex is IWorkError workError ? workError.Retryable : ex is TimeoutException or HttpRequestException or IOException;
+            retryable = ex is IWorkError workError ? workError.Retryable
+                : ex.Data["retryable"] is bool verdict ? verdict
+                : ex is TimeoutException or HttpRequestException or IOException;
             logger.LogWarning(ex, "Work item {Id} ({Kind}) failed on attempt {Attempt}", claimed.Id, claimed.Kind, claimed.Attempt);
         }
 

@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using MediaActors.Api.Auth;
-using MediaActors.Grains.Ingestion;
+using MediaActors.Providers.Ingestion;
 using MediaActors.Grains.Projects;
-using MediaActors.Grains.Storage;
+using MediaActors.Providers.Storage;
 using MediaActors.Runtime;
 using Npgsql;
 
@@ -99,11 +99,11 @@ public static class ProjectEndpoints
                 // Refused addresses are answered now; the download step checks again on every connection and redirect.
                 await guard.ResolveAsync(url.IdnHost, url.Port, cancellationToken);
             }
-            catch (Grains.StepException ex) when (!ex.Transient)
+            catch (Providers.StepException ex) when (!ex.Transient)
             {
                 return Problems.BadRequest(ex.Message);
             }
-            catch (Grains.StepException)
+            catch (Providers.StepException)
             {
                 // DNS trouble now is not a verdict on the link: the download step resolves it again and retries.
                 (url, platform) = PlatformDetector.Parse(request.Url);

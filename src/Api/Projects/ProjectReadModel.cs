@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MediaActors.Grains.Transcription;
+using MediaActors.Providers.Transcription;
 using MediaActors.Runtime;
 using Npgsql;
 

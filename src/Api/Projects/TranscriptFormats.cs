@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using MediaActors.Grains.Transcription;
+using MediaActors.Providers.Transcription;
 
 namespace MediaActors.Api.Projects;
 

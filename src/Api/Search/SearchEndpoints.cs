@@ -1,5 +1,5 @@
 using MediaActors.Api.Auth;
-using MediaActors.Grains.Search;
+using MediaActors.Providers.Search;
 using Npgsql;
 
 namespace MediaActors.Api.Search;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using MediaActors.Api.Auth;
-using MediaActors.Grains.Media;
+using MediaActors.Providers.Media;
 using MediaActors.Grains.Projects;
-using MediaActors.Grains.Storage;
+using MediaActors.Providers.Storage;
 using MediaActors.Runtime;
 using Npgsql;
 
@@ -124,7 +124,7 @@ public static class UploadEndpoints
             // ffprobe reads the blob in place through a short-lived read URL: only the headers it needs cross the network.
             probe = await media.ProbeAsync(blobs.GetInternalReadUri(upload.Container, upload.BlobName, DateTimeOffset.UtcNow.AddMinutes(10)).ToString(), cancellationToken);
         }
-        catch (Grains.StepException ex)
+        catch (Providers.StepException ex)
         {
             await blobs.DeleteIfExistsAsync(upload.Container, upload.BlobName, cancellationToken);
             return Problems.Unprocessable($"{ex.Message} The uploaded file was deleted; upload a video or audio file.");

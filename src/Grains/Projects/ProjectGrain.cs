@@ -1,6 +1,6 @@
 using System.Text.Json;
-using MediaActors.Grains.Content;
-using MediaActors.Grains.Transcription;
+using MediaActors.Providers.Content;
+using MediaActors.Providers.Transcription;
 using MediaActors.Runtime;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,7 @@
+using MediaActors.Providers;
 using System.Text.Json;
-using MediaActors.Grains.Content;
-using MediaActors.Grains.Transcription;
+using MediaActors.Providers.Content;
+using MediaActors.Providers.Transcription;
 using MediaActors.Runtime;
 using Npgsql;
 

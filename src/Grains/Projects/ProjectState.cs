@@ -1,4 +1,4 @@
-using MediaActors.Grains.Media;
+using MediaActors.Providers.Media;
 
 namespace MediaActors.Grains.Projects;
 

@@ -1,10 +1,11 @@
+using MediaActors.Providers;
 using System.Text;
-using MediaActors.Grains.Content;
-using MediaActors.Grains.Ingestion;
-using MediaActors.Grains.Media;
-using MediaActors.Grains.Search;
-using MediaActors.Grains.Storage;
-using MediaActors.Grains.Transcription;
+using MediaActors.Providers.Content;
+using MediaActors.Providers.Ingestion;
+using MediaActors.Providers.Media;
+using MediaActors.Providers.Search;
+using MediaActors.Providers.Storage;
+using MediaActors.Providers.Transcription;
 using MediaActors.Runtime;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,5 @@
-using MediaActors.Grains.Content;
-using MediaActors.Grains.Media;
+using MediaActors.Providers.Content;
+using MediaActors.Providers.Media;
 
 namespace MediaActors.Grains.Projects;
 

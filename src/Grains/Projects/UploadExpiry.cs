@@ -1,4 +1,4 @@
-using MediaActors.Grains.Storage;
+using MediaActors.Providers.Storage;
 using MediaActors.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

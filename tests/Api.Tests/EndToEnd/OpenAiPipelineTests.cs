@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using MediaActors.Grains.Tests.Fakes;
+using MediaActors.Providers.Tests.Fakes;
 
 namespace MediaActors.Api.Tests.EndToEnd;
 

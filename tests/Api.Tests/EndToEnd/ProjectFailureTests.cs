@@ -148,9 +148,9 @@ public sealed class ProjectFailureTests : IAsyncLifetime
         var cleanup = await PollAsync(() => _cluster.Database.ScalarAsync<string>(
             "SELECT coalesce((SELECT status FROM runtime.work_items WHERE kind = 'project.cleanup'), '')"), s => s == "succeeded");
         Assert.Equal("succeeded", cleanup);
-        var blobs = new Grains.Storage.BlobStore(PipelineCluster.Blobs);
-        Assert.Null(await blobs.GetInfoAsync(Grains.Storage.Containers.Audio, $"dev/{id}/audio.wav"));
-        Assert.Null(await blobs.GetInfoAsync(Grains.Storage.Containers.Thumbnails, $"dev/{id}/thumbnail.jpg"));
+        var blobs = new Providers.Storage.BlobStore(PipelineCluster.Blobs);
+        Assert.Null(await blobs.GetInfoAsync(Providers.Storage.Containers.Audio, $"dev/{id}/audio.wav"));
+        Assert.Null(await blobs.GetInfoAsync(Providers.Storage.Containers.Thumbnails, $"dev/{id}/thumbnail.jpg"));
     }
 
     private static async Task<T> PollAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null)

@@ -3,8 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MediaActors.Api.Projects;
 using MediaActors.Api.Uploads;
-using MediaActors.Grains;
-using MediaActors.Grains.Ingestion;
+using MediaActors.Providers;
+using MediaActors.Providers.Ingestion;
 
 namespace MediaActors.Api.Tests.Hardening;
 

@@ -1,7 +1,0 @@
-namespace MediaActors.Grains.Ingestion;
-
-/// <summary>Facebook videos and reels (facebook.com/.../videos/..., fb.watch).</summary>
-public sealed class FacebookHandler(YtDlpDownloader ytDlp) : YtDlpPlatformHandler(ytDlp)
-{
-    public override SourcePlatform Platform => SourcePlatform.Facebook;
-}

@@ -1,0 +1,29 @@
+using MediaActors.Providers.Search.Local;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace MediaActors.Providers.Content.Local;
+
+/// <summary>Registers the embedded content generator and embedder, which need no model and no network.</summary>
+public static class LocalContentAndEmbeddingsRegistration
+{
+    /// <summary>
+    /// Adds <see cref="ExtractiveContentGenerator"/> and <see cref="HashedTfIdfEmbedder"/> as singletons (concrete types;
+    /// the provider selection maps them to the interfaces). Dimensions come from "Embeddings:Local".
+    /// </summary>
+    public static IServiceCollection AddLocalContentAndEmbeddings(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<LocalEmbeddingOptions>()
+            .Bind(configuration.GetSection(LocalEmbeddingOptions.SectionName))
+            .Validate(
+                o => o.Dimensions is >= HashedTfIdfEmbedder.MinDimensions and <= HashedTfIdfEmbedder.MaxDimensions,
+                $"{LocalEmbeddingOptions.SectionName}:Dimensions must be between {HashedTfIdfEmbedder.MinDimensions} and {HashedTfIdfEmbedder.MaxDimensions}.");
+        services.TryAddSingleton<ExtractiveContentGenerator>();
+        services.TryAddSingleton(sp => new HashedTfIdfEmbedder(sp.GetRequiredService<IOptions<LocalEmbeddingOptions>>().Value));
+        return services;
+    }
+}
