@@ -10,7 +10,8 @@ source scripts/lib.sh
 usage() {
   cat <<EOF
 Usage: ./run.sh [--silos N] [--port API_PORT]
-  --silos N     number of silo processes (default 1); silo i serves its dashboard on 127.0.0.1:\$((5090+i))
+  --silos N     number of silo processes in one Orleans cluster (default 1); silo i serves the Orleans Dashboard
+                on http://127.0.0.1:\$((5090+i))/dashboard, listens for silos on 11110+i and for clients on 30000+i
   --port P      API port (default 5080, or \$MA_API_PORT)
 Environment: MA_API_PORT, MA_PG_PORT (default 5433), MA_BLOB_PORT (default 10000)
 EOF
@@ -84,7 +85,7 @@ trap on_exit EXIT
 trap 'echo; ma_log "shutting down"; cleanup; exit 0' INT TERM
 
 # Refuse ports that are taken, otherwise the health check could talk to some other program.
-for p in "$API_PORT" $(seq 5091 $((5090 + SILOS))); do
+for p in "$API_PORT" $(seq 5091 $((5090 + SILOS))) $(seq 11111 $((11110 + SILOS))) $(seq 30001 $((30000 + SILOS))); do
   ! ma_port_open 127.0.0.1 "$p" || ma_die "port $p is already in use (is another ./run.sh running?)"
 done
 
@@ -130,8 +131,12 @@ start_host() {
   NAMES+=("$name")
 }
 
+start_silo() {
+  local i=$1
+  start_host "silo-$i" "http://127.0.0.1:$((5090 + i))" "$SILO_DLL" Orleans__SiloPort=$((11110 + i)) Orleans__GatewayPort=$((30000 + i))
+}
 for ((i = 1; i <= SILOS; i++)); do
-  start_host "silo-$i" "http://127.0.0.1:$((5090 + i))" "$SILO_DLL" Runtime__SiloName="silo-$i"
+  start_silo "$i"
 done
 start_host api "http://127.0.0.1:$API_PORT" "$API_DLL"
 API_PID=${PIDS[-1]}
@@ -161,7 +166,7 @@ cat <<EOF
 ==================================================================
   MediaActors is running
   API:        http://127.0.0.1:$API_PORT   (health: /health)
-$(for ((i = 1; i <= SILOS; i++)); do printf '  silo-%-5s dashboard http://127.0.0.1:%s\n' "$i:" $((5090 + i)); done)
+$(for ((i = 1; i <= SILOS; i++)); do printf '  silo-%-5s Orleans Dashboard http://127.0.0.1:%s/dashboard\n' "$i:" $((5090 + i)); done)
   PostgreSQL: 127.0.0.1:$PG_PORT  database mediaactors  (user postgres)
   Blobs:      http://127.0.0.1:$BLOB_PORT/devstoreaccount1  (Azurite)
   Logs:       $LOGS/
@@ -171,14 +176,30 @@ $(for ((i = 1; i <= SILOS; i++)); do printf '  silo-%-5s dashboard http://127.0.
 
 EOF
 
-# Stay in the foreground until a host exits by itself (then shut everything down) or Ctrl-C arrives.
+# Stay in the foreground. A silo that exits is reported and started again (the others keep serving meanwhile);
+# if the API exits, everything stops.
 set +e
-wait -n "${PIDS[@]}"
-rc=$?
-for idx in "${!PIDS[@]}"; do
-  if ! kill -0 "${PIDS[$idx]}" 2>/dev/null; then
-    ma_log "${NAMES[$idx]} exited on its own (exit code $rc); stopping everything (log: $LOGS/${NAMES[$idx]}.log)"
+declare -A RESTARTS=()
+while true; do
+  wait -n "${PIDS[@]}"
+  rc=$?
+  for idx in "${!PIDS[@]}"; do
+    kill -0 "${PIDS[$idx]}" 2>/dev/null && continue
+    name=${NAMES[$idx]}
+    if [[ $name == api ]]; then
+      ma_log "the API exited on its own (exit code $rc); stopping everything (log: $LOGS/api.log)"
+      exit 1
+    fi
+    n=${RESTARTS[$name]:-0}
+    RESTARTS[$name]=$((n + 1))
+    # Back off when a silo keeps dying (at most 30 s), so a broken configuration does not spin.
+    delay=$((n < 5 ? 1 << n : 30))
+    ma_log "$name exited (exit code $rc); the cluster keeps serving on the other silos; restarting it in ${delay} s (restart $((n + 1)), log: $LOGS/$name.log)"
+    unset 'PIDS[idx]' 'NAMES[idx]'
+    PIDS=("${PIDS[@]}")
+    NAMES=("${NAMES[@]}")
+    sleep "$delay"
+    start_silo "${name#silo-}"
     break
-  fi
+  done
 done
-exit 1

@@ -331,7 +331,7 @@ wait_healthy() {
 start_hosts() {
   mkdir -p "$DATA/silo-tmp"
   rm -f "$DATA/dev-api-key"
-  start_host silo "http://127.0.0.1:$SILO_PORT" "$RUN_SILO_DLL" Runtime__SiloName=bench-silo-1 Media__TempDirectory="$DATA/silo-tmp"
+  start_host silo "http://127.0.0.1:$SILO_PORT" "$RUN_SILO_DLL" Media__TempDirectory="$DATA/silo-tmp"
   SILO_PID=$HOST_PID
   wait_healthy silo "http://127.0.0.1:$SILO_PORT" "$SILO_PID"
   start_host api "http://127.0.0.1:$API_PORT" "$RUN_API_DLL"

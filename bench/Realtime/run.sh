@@ -119,7 +119,7 @@ wait_healthy() {
 }
 
 rm -f "$DATA/dev-api-key"
-start_host silo "http://127.0.0.1:$SILO_PORT" "$SILO_DLL" Runtime__SiloName=bench-realtime-silo
+start_host silo "http://127.0.0.1:$SILO_PORT" "$SILO_DLL"
 SILO_PID=$HOST_PID
 wait_healthy silo "http://127.0.0.1:$SILO_PORT" "$SILO_PID"
 start_host api "http://127.0.0.1:$API_PORT" "$API_DLL"

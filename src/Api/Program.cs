@@ -4,14 +4,13 @@ using MediaActors.Api.Projects;
 using MediaActors.Api.Realtime;
 using MediaActors.Api.Search;
 using MediaActors.Api.Uploads;
-using MediaActors.Grains;
-using MediaActors.Runtime;
+using MediaActors.Providers;
 using MediaActors.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.Services.AddActorClient(builder.Configuration);
-builder.Services.AddMediaActorsProjects(builder.Configuration);
+builder.AddMediaActorsClusterClient();
+builder.Services.AddMediaActorsProviders(builder.Configuration);
 builder.Services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection("Uploads"));
 builder.Services.AddMediaActorsAuthentication(builder.Configuration);
 builder.Services.AddHostedService<DevelopmentKey>();
@@ -22,6 +21,8 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.MaxDepth = RequestGuards.MaxJsonDepth;
 });
 builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 32 * 1024);
+builder.Services.AddSingleton<EventFeed>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
 builder.Services.AddSingleton<EventRelay>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
 builder.Services.AddOpenApi();

@@ -1,45 +1,40 @@
+using MediaActors.Grains.Maintenance;
 using MediaActors.Grains.Projects;
 using MediaActors.Providers;
-using MediaActors.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MediaActors.Grains;
 
-/// <summary>The composition root of the product: providers, read-model migrations, grains and workers.</summary>
+/// <summary>What a silo needs besides Orleans itself: the providers, the grains' services, the steps and the periodic jobs.</summary>
 public static class GrainRegistration
 {
-    /// <summary>What every host needs: the providers, the read-model migrations and the project options.</summary>
-    public static IServiceCollection AddMediaActorsProjects(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddMediaActorsGrains(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddMediaActorsProviders(configuration);
-        if (services.Any(s => s.ServiceType == typeof(ProjectReads)))
-        {
-            return services;
-        }
-
-        services.AddSingleton(new MigrationAssembly(typeof(GrainRegistration).Assembly));
+        services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<ProjectOptions>().Bind(configuration.GetSection("Projects"));
-        services.TryAddSingleton<ProjectReads>();
-        return services;
-    }
+        services.AddOptions<UploadExpiryOptions>().Bind(configuration.GetSection("Uploads"));
+        services.AddOptions<EventOptions>().Bind(configuration.GetSection("Events"));
+        services.AddSingleton<ProjectReads>();
+        services.AddSingleton<IProjectStore, ProjectStore>();
+        services.AddSingleton<StepRunner>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StepRunner>());
 
-    /// <summary>Every product grain and worker.</summary>
-    public static SiloBuilder AddMediaActorsGrains(this SiloBuilder silo, IConfiguration configuration)
-    {
-        silo.Services.AddMediaActorsProjects(configuration);
-        silo.Services.AddOptions<UploadExpiryOptions>().Bind(configuration.GetSection("Uploads"));
-        silo.Services.AddSingleton<UploadExpiryService>();
-        silo.Services.AddHostedService(sp => sp.GetRequiredService<UploadExpiryService>());
-        return silo
-            .AddGrain<IProjectGrain, ProjectGrain>()
-            .AddWorker<IngestWorker>(WorkKinds.Ingest)
-            .AddWorker<MediaWorker>(WorkKinds.Media)
-            .AddWorker<TranscribeWorker>(WorkKinds.Transcribe)
-            .AddWorker<AnalyzeWorker>(WorkKinds.Analyze)
-            .AddWorker<GenerateWorker>(WorkKinds.Generate)
-            .AddWorker<EmbedWorker>(WorkKinds.Embed)
-            .AddWorker<CleanupWorker>(WorkKinds.Cleanup);
+        // Each step's implementation, found by the step of the attempt.
+        services.AddKeyedSingleton<IProjectStep, IngestStep>(ProjectStep.Downloading);
+        services.AddKeyedSingleton<IProjectStep, MediaStep>(ProjectStep.ExtractingAudio);
+        services.AddKeyedSingleton<IProjectStep>(ProjectStep.Uploading, (sp, _) => sp.GetRequiredKeyedService<IProjectStep>(ProjectStep.ExtractingAudio));
+        services.AddKeyedSingleton<IProjectStep, TranscribeStep>(ProjectStep.Transcribing);
+        services.AddKeyedSingleton<IProjectStep, AnalyzeStep>(ProjectStep.Analyzing);
+        services.AddKeyedSingleton<IProjectStep, GenerateStep>(ProjectStep.GeneratingContent);
+        services.AddKeyedSingleton<IProjectStep, EmbedStep>(ProjectStep.GeneratingEmbeddings);
+
+        services.AddSingleton<UploadExpiryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<UploadExpiryService>());
+        services.AddSingleton<EventRetentionService>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventRetentionService>());
+        return services;
     }
 }

@@ -9,12 +9,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MediaActors.ServiceDefaults.Database;
 using MediaActors.ServiceDefaults.DataProtection;
 using Npgsql;
 
 namespace MediaActors.ServiceDefaults;
 
-/// <summary>What every MediaActors host shares: logging, health checks of the database and the blob store, problem details.</summary>
+/// <summary>What every MediaActors host shares: the database and its migrations, logging, health checks of the database and the blob store, problem details.</summary>
 public static class ServiceDefaultsExtensions
 {
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder)
@@ -25,6 +26,8 @@ public static class ServiceDefaultsExtensions
         }
 
         builder.Services.AddProblemDetails();
+        // First: the database is created and migrated before any other hosted service (Orleans included) starts.
+        builder.Services.AddMediaActorsDatabase(builder.Configuration);
         builder.Services.AddMediaActorsDataProtection(builder.Configuration);
         var blobs = builder.Configuration.GetConnectionString("Blobs")
             ?? throw new InvalidOperationException("ConnectionStrings:Blobs is not set (environment variable ConnectionStrings__Blobs).");

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using MediaActors.Runtime.Tests;
+using MediaActors.ServiceDefaults.Tests;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;

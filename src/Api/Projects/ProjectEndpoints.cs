@@ -4,7 +4,6 @@ using MediaActors.Api.Auth;
 using MediaActors.Providers.Ingestion;
 using MediaActors.Grains.Projects;
 using MediaActors.Providers.Storage;
-using MediaActors.Runtime;
 using Npgsql;
 
 namespace MediaActors.Api.Projects;
@@ -14,8 +13,6 @@ public sealed record CreateProjectRequest(string? Title, Guid? UploadId, string?
 /// <summary>Flow 1 through REST: create, list, read, cancel, retry, delete projects, and read their results.</summary>
 public static class ProjectEndpoints
 {
-    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
-
     public static void MapProjects(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/projects").RequireAuthorization().WithTags("Projects");
@@ -26,8 +23,7 @@ public static class ProjectEndpoints
         group.MapGet("/{id:guid}/transcript.{format:regex(^(json|srt|vtt|txt)$)}", TranscriptAsync);
         group.MapGet("/{id:guid}/analysis", AnalysisAsync);
         group.MapGet("/{id:guid}/content", ContentAsync);
-        group.MapPost("/{id:guid}/cancel", (Guid id, HttpContext http, NpgsqlDataSource db, IClusterClient cluster) =>
-            CommandAsync(id, http, db, cluster, g => g.Cancel()));
+        group.MapPost("/{id:guid}/cancel", (Guid id, HttpContext http, IClusterClient cluster) => CommandAsync(id, http, cluster, g => g.Cancel()));
         group.MapPost("/{id:guid}/retry", RetryAsync);
         group.MapDelete("/{id:guid}", DeleteAsync);
     }
@@ -112,21 +108,25 @@ public static class ProjectEndpoints
             source = new ProjectSource(ProjectSource.UrlKind, null, url.ToString(), platform.ToString().ToLowerInvariant());
         }
 
-        ProjectSnapshot snapshot;
+        if (!Connected(http))
+        {
+            await UnlinkUploadAsync(db, projectId);
+            return NoSilo();
+        }
+
+        ProjectView created;
         try
         {
-            snapshot = await cluster.WithTimeout(CallTimeout).GetGrain<IProjectGrain>(projectId.ToString())
-                .Create(new CreateProject(userId, title, source, uploadComplete));
+            created = await cluster.GetGrain<IProjectGrain>(projectId).Create(new CreateProject(userId, title, source, uploadComplete));
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (IsUnavailable(ex))
         {
-            // The request expires unprocessed, so the project will never exist: release the upload again.
+            // Most likely the call never reached a silo; release the upload again so that a retry can use it.
             await UnlinkUploadAsync(db, projectId);
             return Problems.Unavailable("No silo answered in time; the project was not created. Try again.");
         }
 
-        var project = await ProjectReadModel.GetAsync(db, projectId, userId, cancellationToken);
-        return Results.Accepted($"/api/projects/{projectId}", project ?? (object)snapshot);
+        return Results.Accepted($"/api/projects/{projectId}", ProjectReadModel.FromGrain(created));
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, NpgsqlDataSource db, string? status, int? limit, string? cursor, CancellationToken cancellationToken)
@@ -156,13 +156,30 @@ public static class ProjectEndpoints
         return Results.Ok(new { items, nextCursor = next });
     }
 
-    private static async Task<IResult> GetAsync(Guid id, HttpContext http, NpgsqlDataSource db, BlobStore blobs, CancellationToken cancellationToken)
+    /// <summary>Answered by the project's grain (its state is the truth; the read model serves lists and search).</summary>
+    private static async Task<IResult> GetAsync(Guid id, HttpContext http, IClusterClient cluster, BlobStore blobs)
     {
-        var project = await ProjectReadModel.GetAsync(db, id, http.User.UserId(), cancellationToken);
-        if (project is null)
+        if (!Connected(http))
+        {
+            return NoSilo();
+        }
+
+        ProjectView view;
+        try
+        {
+            view = await cluster.GetGrain<IProjectGrain>(id).Get();
+        }
+        catch (Exception ex) when (IsUnavailable(ex))
+        {
+            return Problems.Unavailable("No silo answered in time. Try again.");
+        }
+
+        if (!view.Exists || view.UserId != http.User.UserId())
         {
             return Problems.NotFound("project");
         }
+
+        var project = ProjectReadModel.FromGrain(view);
 
         var expires = DateTimeOffset.UtcNow.AddHours(1);
         return Results.Ok(project with
@@ -233,51 +250,49 @@ public static class ProjectEndpoints
             }
         }
 
-        return await CommandAsync(id, http, db, cluster, g => g.Retry());
+        return await CommandAsync(id, http, cluster, g => g.Retry());
     }
 
-    private static async Task<IResult> CommandAsync(Guid id, HttpContext http, NpgsqlDataSource db, IClusterClient cluster, Func<IProjectGrain, Task<ProjectSnapshot>> command)
+    private static async Task<IResult> CommandAsync(Guid id, HttpContext http, IClusterClient cluster, Func<IProjectGrain, Task<ProjectView>> command)
     {
-        var userId = http.User.UserId();
-        if (await ProjectReadModel.GetAsync(db, id, userId, http.RequestAborted) is null)
+        if (!Connected(http))
         {
-            return Problems.NotFound("project");
+            return NoSilo();
         }
 
+        var grain = cluster.GetGrain<IProjectGrain>(id);
         try
         {
-            await command(cluster.WithTimeout(CallTimeout).GetGrain<IProjectGrain>(id.ToString()));
+            var view = await grain.Get();
+            if (!view.Exists || view.UserId != http.User.UserId())
+            {
+                return Problems.NotFound("project");
+            }
+
+            return Results.Ok(ProjectReadModel.FromGrain(await command(grain)));
         }
-        catch (GrainCallException ex)
+        catch (InvalidOperationException ex)
         {
-            return Problems.Conflict(ex.Message.Replace("InvalidOperationException: ", "", StringComparison.Ordinal));
+            return Problems.Conflict(ex.Message);
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (IsUnavailable(ex))
         {
             return Problems.Unavailable("No silo answered in time; nothing was changed. Try again.");
         }
-
-        return Results.Ok(await ProjectReadModel.GetAsync(db, id, userId, http.RequestAborted));
     }
 
-    private static async Task<IResult> DeleteAsync(Guid id, HttpContext http, NpgsqlDataSource db, IClusterClient cluster)
+    private static async Task<IResult> DeleteAsync(Guid id, HttpContext http, IClusterClient cluster)
     {
-        if (await ProjectReadModel.GetAsync(db, id, http.User.UserId(), http.RequestAborted) is null)
-        {
-            return Problems.NotFound("project");
-        }
-
-        try
-        {
-            await cluster.WithTimeout(CallTimeout).GetGrain<IProjectGrain>(id.ToString()).Delete();
-        }
-        catch (TimeoutException)
-        {
-            return Problems.Unavailable("No silo answered in time; nothing was deleted. Try again.");
-        }
-
-        return Results.NoContent();
+        var result = await CommandAsync(id, http, cluster, g => g.Delete());
+        return result is IStatusCodeHttpResult { StatusCode: StatusCodes.Status200OK } ? Results.NoContent() : result;
     }
+
+    private static bool Connected(HttpContext http) => http.RequestServices.GetRequiredService<ClusterConnection>().IsConnected;
+
+    private static IResult NoSilo() => Problems.Unavailable("No silo is reachable yet (the cluster is starting or down). Try again shortly.");
+
+    /// <summary>No silo answered (timeout, no gateway, silo gone): the caller may try again.</summary>
+    private static bool IsUnavailable(Exception ex) => ex is TimeoutException or OrleansException;
 
     private static async Task<long> InFlightAsync(NpgsqlDataSource db, string userId, CancellationToken cancellationToken)
     {

@@ -2,13 +2,14 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MediaActors.Providers.Transcription;
-using MediaActors.Runtime;
+using MediaActors.Grains.Projects;
+using MediaActors.Providers;
 using Npgsql;
 
 namespace MediaActors.Api.Projects;
 
 /// <summary>A project as the API shows it.</summary>
-public sealed record ProjectView(
+public sealed record ProjectResponse(
     Guid Id,
     string Title,
     string Status,
@@ -44,7 +45,7 @@ public static class ProjectReadModel
     private const string Columns =
         "id, title, status, step, progress, steps::text, error, source::text, media::text, created_at, updated_at, thumbnail_blob, video_blob";
 
-    public static async Task<ProjectView?> GetAsync(NpgsqlDataSource db, Guid id, string userId, CancellationToken cancellationToken)
+    public static async Task<ProjectResponse?> GetAsync(NpgsqlDataSource db, Guid id, string userId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand($"SELECT {Columns} FROM projects WHERE id = $1 AND user_id = $2");
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
@@ -54,7 +55,7 @@ public static class ProjectReadModel
     }
 
     /// <summary>Newest first; the cursor is the (created_at, id) of the last item of the previous page.</summary>
-    public static async Task<(List<ProjectView> Items, string? NextCursor)> ListAsync(
+    public static async Task<(List<ProjectResponse> Items, string? NextCursor)> ListAsync(
         NpgsqlDataSource db, string userId, string? status, int limit, (DateTime CreatedAt, Guid Id)? after, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand(
@@ -70,7 +71,7 @@ public static class ProjectReadModel
         command.Parameters.Add(new NpgsqlParameter { Value = after is { } a ? a.CreatedAt : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter { Value = after is { } b ? b.Id : Guid.Empty, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
-        var items = new List<ProjectView>();
+        var items = new List<ProjectResponse>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -116,7 +117,7 @@ public static class ProjectReadModel
         }
 
         return new TranscriptView(id, reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-            JsonSerializer.Deserialize<List<TranscriptSegment>>(reader.GetString(4), RuntimeJson.Options) ?? []);
+            JsonSerializer.Deserialize<List<TranscriptSegment>>(reader.GetString(4), JsonDefaults.Options) ?? []);
     }
 
     /// <summary>Runs a query returning one JSON text column for (id, user); null when there is no row.</summary>
@@ -128,11 +129,11 @@ public static class ProjectReadModel
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
-    private static ProjectView Read(NpgsqlDataReader reader)
+    private static ProjectResponse Read(NpgsqlDataReader reader)
     {
         var video = reader.IsDBNull(12) ? null : reader.GetString(12);
         var slash = video?.IndexOf('/') ?? -1;
-        return new ProjectView(
+        return new ProjectResponse(
             reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4),
             Json(reader.GetString(5)), reader.IsDBNull(6) ? null : reader.GetString(6), Json(reader.GetString(7)),
             reader.IsDBNull(8) ? null : Json(reader.GetString(8)),
@@ -145,4 +146,17 @@ public static class ProjectReadModel
     }
 
     private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement.Clone();
+
+    private static string Name<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+
+    /// <summary>The project as its grain reports it, in the read model's shape.</summary>
+    public static ProjectResponse FromGrain(ProjectView view) =>
+        new(view.Id, view.Title, Name(view.Status), view.Step is { } step ? Name(step) : null, view.Progress,
+            JsonSerializer.SerializeToElement(view.Steps, JsonDefaults.Options), view.Error, JsonSerializer.SerializeToElement(view.Source, JsonDefaults.Options),
+            view.Media is null ? null : JsonSerializer.SerializeToElement(view.Media, JsonDefaults.Options), view.CreatedAt, view.UpdatedAt)
+        {
+            ThumbnailBlob = view.Thumbnail?.Name,
+            VideoContainer = view.Video?.Container,
+            VideoBlob = view.Video?.Name,
+        };
 }

@@ -30,17 +30,17 @@ public static class EventEndpoints
         }
 
         var items = await ProjectEvents.ReadAsync(http.RequestServices, id, after ?? 0, limit ?? 500, cancellationToken);
-        // Events older than Runtime:EventRetention are deleted: say so when some right after `after` are gone, so the
+        // Events older than Events:Retention are deleted: say so when some right after `after` are gone, so the
         // client re-reads the project instead of trusting an incomplete history.
         var firstKept = items.Count > 0 ? items[0].Seq : await LatestSeqAsync(db, id, cancellationToken) + 1;
         return Results.Ok(new { items, lastSeq = items.Count > 0 ? items[^1].Seq : after ?? 0, gap = firstKept > (after ?? 0) + 1 });
     }
 
-    /// <summary>The project grain's last event sequence number (kept with its state, so retention does not lower it).</summary>
+    /// <summary>The project's last event sequence number (kept in its read-model row, so retention does not lower it).</summary>
     private static async Task<long> LatestSeqAsync(NpgsqlDataSource db, Guid id, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("SELECT event_seq FROM runtime.grains WHERE grain_type = 'project' AND grain_key = $1");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id.ToString() });
+        await using var command = db.CreateCommand("SELECT event_seq FROM projects WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         return await command.ExecuteScalarAsync(cancellationToken) is long seq ? seq : 0;
     }
 

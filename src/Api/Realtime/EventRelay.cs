@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MediaActors.Runtime;
 using Microsoft.AspNetCore.SignalR;
 
 namespace MediaActors.Api.Realtime;
@@ -9,7 +8,7 @@ namespace MediaActors.Api.Realtime;
 /// host's SignalR connections and server-sent-event streams. Every API host runs one, so a client gets each
 /// event once, from the host it is connected to.
 /// </summary>
-public sealed class EventRelay(IGrainEvents events, IHubContext<ProjectHub> hub, ILogger<EventRelay> logger) : IHostedService
+public sealed class EventRelay(EventFeed events, IHubContext<ProjectHub> hub, ILogger<EventRelay> logger) : IHostedService
 {
     private IDisposable? _subscription;
 
@@ -28,13 +27,9 @@ public sealed class EventRelay(IGrainEvents events, IHubContext<ProjectHub> hub,
         return Task.CompletedTask;
     }
 
-    private async ValueTask RelayAsync(GrainEvent grainEvent)
+    private async ValueTask RelayAsync(StoredEvent grainEvent)
     {
-        if (grainEvent.GrainType != ProjectEvents.GrainType || !Guid.TryParse(grainEvent.GrainKey, out var projectId))
-        {
-            return;
-        }
-
+        var projectId = grainEvent.ProjectId;
         if (grainEvent.Payload.ValueKind != JsonValueKind.Object || !grainEvent.Payload.TryGetProperty("userId", out var user) || user.GetString() is not { Length: > 0 } userId)
         {
             logger.LogWarning("Project event {Kind} #{Seq} of {Project} has no owner; not relayed", grainEvent.Kind, grainEvent.Seq, projectId);

@@ -1,22 +1,18 @@
 using System.Text.Json;
-using MediaActors.Grains.Projects;
-using MediaActors.Runtime;
 using Npgsql;
 
 namespace MediaActors.Api.Realtime;
 
-/// <summary>Reads of a project's event log, and who owns a project (also after it was deleted: the grain remembers).</summary>
+/// <summary>Reads of a project's event log as clients see them, and who owns a project.</summary>
 public static class ProjectEvents
 {
-    public static readonly string GrainType = GrainTypeName.Of(typeof(IProjectGrain));
-
     public static async Task<IReadOnlyList<ProjectEventMessage>> ReadAsync(IServiceProvider services, Guid projectId, long after, int limit, CancellationToken cancellationToken)
     {
-        var events = await services.GetRequiredService<IGrainEvents>().ReadAsync(new GrainId(GrainType, projectId.ToString()), after, limit, cancellationToken);
+        var events = await services.GetRequiredService<EventFeed>().ReadAsync(projectId, after, limit, cancellationToken);
         return events.Select(ToMessage).ToList();
     }
 
-    public static ProjectEventMessage ToMessage(GrainEvent e) => new(e.GrainKey, e.Seq, e.Kind, Strip(e.Payload), e.CreatedAt);
+    public static ProjectEventMessage ToMessage(StoredEvent e) => new(e.ProjectId.ToString(), e.Seq, e.Kind, Strip(e.Payload), e.At);
 
     public static async Task<bool> IsOwnerAsync(NpgsqlDataSource db, Guid projectId, string userId, CancellationToken cancellationToken)
     {

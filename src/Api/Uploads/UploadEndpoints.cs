@@ -3,7 +3,7 @@ using MediaActors.Api.Auth;
 using MediaActors.Providers.Media;
 using MediaActors.Grains.Projects;
 using MediaActors.Providers.Storage;
-using MediaActors.Runtime;
+using MediaActors.Providers;
 using Npgsql;
 
 namespace MediaActors.Api.Uploads;
@@ -103,7 +103,7 @@ public static class UploadEndpoints
 
         if (upload.Status == "completed")
         {
-            return Results.Ok(new CompleteUploadResponse(uploadId, upload.SizeBytes!.Value, upload.Md5!, JsonSerializer.Deserialize<MediaInfo>(upload.Media!, RuntimeJson.Options)!));
+            return Results.Ok(new CompleteUploadResponse(uploadId, upload.SizeBytes!.Value, upload.Md5!, JsonSerializer.Deserialize<MediaInfo>(upload.Media!, JsonDefaults.Options)!));
         }
 
         var info = await blobs.GetInfoAsync(upload.Container, upload.BlobName, cancellationToken);
@@ -143,7 +143,7 @@ public static class UploadEndpoints
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = info.SizeBytes });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = md5 });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(probe, RuntimeJson.Options) });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(probe, JsonDefaults.Options) });
             // Read back in the same statement, so a project linked a moment ago is not missed.
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
@@ -154,7 +154,7 @@ public static class UploadEndpoints
                 {
                     null => Problems.NotFound("upload"),
                     "completed" => Results.Ok(new CompleteUploadResponse(uploadId, now.SizeBytes!.Value, now.Md5!,
-                        JsonSerializer.Deserialize<MediaInfo>(now.Media!, RuntimeJson.Options)!)),
+                        JsonSerializer.Deserialize<MediaInfo>(now.Media!, JsonDefaults.Options)!)),
                     _ => Problems.Gone(ExpiredDetail),
                 };
             }
@@ -164,8 +164,19 @@ public static class UploadEndpoints
 
         if (projectId is { } linked)
         {
-            // A project created while the upload was running starts now.
-            await cluster.GetGrain<IProjectGrain>(linked.ToString()).UploadCompleted();
+            // A project created while the upload was running starts now; if the call fails, the project's watchdog
+            // reads the completed upload from its row and starts anyway.
+            try
+            {
+                if (http.RequestServices.GetRequiredService<ClusterConnection>().IsConnected)
+                {
+                    await cluster.GetGrain<IProjectGrain>(linked).UploadCompleted();
+                }
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                loggers.CreateLogger("Uploads").LogWarning(ex, "Telling project {ProjectId} that its upload completed failed; its watchdog will notice", linked);
+            }
         }
 
         loggers.CreateLogger("Uploads").LogInformation("Upload {UploadId} completed: {Size} bytes", uploadId, info.SizeBytes);

@@ -1,12 +1,12 @@
 using System.Text.Json;
-using MediaActors.Providers.Content;
-using MediaActors.Providers.Transcription;
-using MediaActors.Runtime;
+using MediaActors.Providers;
+using MediaActors.Providers.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace MediaActors.Grains.Projects;
 
-/// <summary>Retry policy of the project pipeline (section "Projects").</summary>
+/// <summary>The project pipeline's settings (section "Projects").</summary>
 public sealed class ProjectOptions
 {
     /// <summary>Tries of one step whose failures are transient, before the project fails.</summary>
@@ -16,16 +16,40 @@ public sealed class ProjectOptions
     public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(2);
 
     public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Steps one silo runs at once (default: its cores).</summary>
+    public int StepConcurrency { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>How often a running step tells its project it is alive (also the longest wait before a cancel reaches it).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A step whose heartbeats stop for this long (its silo died) is started again.</summary>
+    public TimeSpan StepLease { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Period of the durable reminder that checks a project in flight (lease, retry due, upload state) even after its silo died.</summary>
+    public TimeSpan WatchdogPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>On silo stop, how long running steps may finish before they are handed to another silo.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
-/// A video project. Each step runs as a work item; its result comes back here, is written to the read model
-/// in the same transaction, and starts the next step. Transient failures retry the step after a backoff
-/// reminder; permanent ones fail the project, which a retry resumes from the failed step.
+/// A video project. The grain is the only writer of its state: every transition is written (with its events) before
+/// anything else happens, then the events and the read-model row are flushed (idempotently, re-flushed after a crash).
+/// Each step runs as an attempt on a stateless worker; its heartbeats and outcome come back tagged with the attempt id,
+/// and anything from another attempt is ignored. Transient failures retry after a backoff; permanent ones fail the
+/// project, which a retry resumes from the failed step. A durable watchdog reminder restarts an attempt whose heartbeats
+/// stopped, starts a retry whose timer was lost with its silo, and notices an upload that completed or expired.
 /// </summary>
-public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<ProjectState>, IProjectGrain
+public sealed class ProjectGrain(
+    [PersistentState("project", StorageNames.Projects)] IPersistentState<ProjectState> state,
+    IProjectStore store,
+    BlobStore blobs,
+    IOptions<ProjectOptions> options,
+    TimeProvider time,
+    ILogger<ProjectGrain> logger) : Grain, IProjectGrain, IStepOwner, IRemindable
 {
-    private const string RetryReminder = "retry-step";
+    private const string Watchdog = "watchdog";
     private static readonly ProjectStep[] Order = Enum.GetValues<ProjectStep>();
 
     // Where each step's progress lies within 0-100.
@@ -42,26 +66,53 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
     };
 
     private readonly ProjectOptions _options = options.Value;
+    private DateTimeOffset _leaseUntil;
+    private bool _watchdogRegistered;
+    private IGrainTimer? _timer;
+    private Guid? _dispatched;
 
-    public Task<ProjectSnapshot> Create(CreateProject command)
+    private ProjectState State => state.State;
+
+    private Guid Id => this.GetPrimaryKey();
+
+    private DateTimeOffset Now => time.GetUtcNow();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A step in flight gets a full lease from now: its heartbeats reach this activation if its silo is alive.
+        _leaseUntil = Now + _options.StepLease;
+        // Whoever wrote the attempt dispatched it; if that silo died, the lease runs out and a new attempt starts.
+        _dispatched = State.Attempt?.Id;
+        if (State.Outbox.Count > 0 || State.BlobsToDelete.Count > 0)
+        {
+            await FlushAsync();
+        }
+
+        if (NeedsWatchdog)
+        {
+            ArmTimer();
+        }
+    }
+
+    public async Task<ProjectView> Create(CreateProject command)
     {
         if (State.Status != ProjectStatus.None)
         {
-            return Task.FromResult(Snapshot());
+            return View();
         }
 
         State.UserId = command.UserId;
         State.Title = command.Title;
         State.Source = command.Source;
-        State.CreatedAt = Context.Now;
+        State.CreatedAt = Now;
         State.Steps = Order.ToDictionary(s => s, _ => new StepRecord());
         // The upload may have completed (and said so) before this call arrived.
         var ready = command.UploadComplete || State.UploadReady;
         State.Status = ready ? ProjectStatus.Queued : ProjectStatus.Uploading;
-        Save("created");
+        Changed("created");
         if (ready)
         {
-            StartStep(ProjectStep.Downloading);
+            Begin(ProjectStep.Downloading);
         }
         else if (State.UploadExpiredAt is { } expiredAt)
         {
@@ -69,176 +120,235 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
             Fail(ProjectStep.Downloading, UploadExpiredMessage(expiredAt));
         }
 
-        return Task.FromResult(Snapshot());
+        await CommitAsync();
+        return View();
     }
 
-    public Task UploadExpired(DateTimeOffset expiredAt)
+    public async Task UploadExpired(DateTimeOffset expiredAt)
     {
         if (State.Status == ProjectStatus.None)
         {
             State.UploadExpiredAt = expiredAt;
+            await state.WriteStateAsync();
         }
         else if (State.Status == ProjectStatus.Uploading)
         {
             Fail(ProjectStep.Downloading, UploadExpiredMessage(expiredAt));
+            await CommitAsync();
         }
-
-        return Task.CompletedTask;
     }
 
     private static string UploadExpiredMessage(DateTimeOffset expiredAt) =>
         $"The upload was not completed before it expired ({expiredAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC); its file was deleted. Create a new upload and a new project.";
 
-    public Task<ProjectSnapshot> UploadCompleted()
+    public async Task<ProjectView> UploadCompleted()
     {
-        if (State.Status == ProjectStatus.None)
+        if (State.Status == ProjectStatus.None && !State.UploadReady)
         {
             State.UploadReady = true;
+            await state.WriteStateAsync();
         }
         else if (State.Status == ProjectStatus.Uploading)
         {
             State.Status = ProjectStatus.Queued;
-            Save("status_changed");
-            StartStep(ProjectStep.Downloading);
+            Changed("status_changed");
+            Begin(ProjectStep.Downloading);
+            await CommitAsync();
         }
 
-        return Task.FromResult(Snapshot());
+        return View();
     }
 
-    public Task<ProjectSnapshot> Cancel()
+    public async Task<ProjectView> Cancel()
     {
         if (State.Status is ProjectStatus.Uploading or ProjectStatus.Queued or ProjectStatus.Processing)
         {
-            StopCurrentWork();
             if (State.Step is { } step && State.Steps[step].Status == "running")
             {
                 State.Steps[step].Status = "cancelled";
-                State.Steps[step].FinishedAt = Context.Now;
+                State.Steps[step].FinishedAt = Now;
             }
 
+            // The running attempt learns it at its next heartbeat and stops.
+            State.Attempt = null;
+            State.RetryAt = null;
             State.PendingStep = State.Step ?? ProjectStep.Downloading;
             State.Status = ProjectStatus.Cancelled;
-            Save("cancelled");
+            Changed("cancelled");
+            await CommitAsync();
         }
 
-        return Task.FromResult(Snapshot());
+        return View();
     }
 
-    public Task<ProjectSnapshot> Retry()
+    public async Task<ProjectView> Retry()
     {
         if (State.Status is not (ProjectStatus.Failed or ProjectStatus.Cancelled))
         {
-            throw new InvalidOperationException($"Only a failed or cancelled project can be retried; this one is {State.Status.ToString().ToLowerInvariant()}.");
+            throw new InvalidOperationException($"Only a failed or cancelled project can be retried; this one is {ProjectStore.Name(State.Status)}.");
         }
 
         var step = State.PendingStep ?? ProjectStep.Downloading;
         State.Error = null;
         State.Steps[step].Attempts = 0;
         State.Steps[step].Error = null;
-        StartStep(step);
-        return Task.FromResult(Snapshot());
+        Begin(step);
+        await CommitAsync();
+        return View();
     }
 
-    public Task<ProjectSnapshot> Delete()
+    public async Task<ProjectView> Delete()
     {
         if (State.Status is ProjectStatus.None or ProjectStatus.Deleted)
         {
-            return Task.FromResult(Snapshot());
+            return View();
         }
 
-        StopCurrentWork();
-        var blobs = new[] { State.Video, State.Audio, State.CompressedAudio, State.Thumbnail }.OfType<BlobRef>().ToList();
+        State.BlobsToDelete = new[] { State.Video, State.Audio, State.CompressedAudio, State.Thumbnail }.OfType<BlobRef>().ToList();
+        State.Attempt = null;
+        State.RetryAt = null;
         State.Status = ProjectStatus.Deleted;
-        State.UpdatedAt = Context.Now;
-        // The rows go now, in this turn; the blobs go in the background (a retried cleanup is harmless).
-        Context.Execute("DELETE FROM projects WHERE id = $1", Guid.Parse(Key));
-        Context.Execute("UPDATE uploads SET project_id = NULL WHERE project_id = $1", Guid.Parse(Key));
-        Context.StartWork(WorkKinds.Cleanup, new CleanupPayload(Key, blobs), tag: "cleanup", maxAttempts: 5);
-        Context.Publish("deleted", Event());
-        return Task.FromResult(Snapshot());
+        State.Outbox.Add(NewEvent("deleted", EventPayload()));
+        State.Version++;
+        State.UpdatedAt = Now;
+        await CommitAsync();
+        return View();
     }
 
-    public Task<ProjectSnapshot> Get() => Task.FromResult(Snapshot());
+    public Task<ProjectView> Get() => Task.FromResult(View());
 
-    public override Task OnReminder(string name)
+    public async Task<bool> Heartbeat(Guid attemptId, double fraction, string? note)
     {
-        if (name == RetryReminder && State.Status == ProjectStatus.Processing && State.CurrentWork is null && State.PendingStep is { } step)
+        if (State.Attempt?.Id != attemptId || State.Status != ProjectStatus.Processing || State.Step is not { } step)
         {
-            StartStep(step);
+            return false;
         }
 
-        return Task.CompletedTask;
-    }
-
-    public override Task OnWorkProgress(WorkProgress progress)
-    {
-        if (progress.ItemId != State.CurrentWork || State.Step is not { } step)
+        _leaseUntil = Now + _options.StepLease;
+        // The media step does two steps: its "uploading" note moves the project on.
+        if (note == "uploading" && step == ProjectStep.ExtractingAudio)
         {
-            return Task.CompletedTask;
-        }
-
-        // The media worker does two steps: its "uploading" note moves the project on.
-        if (progress.Note == "uploading" && step == ProjectStep.ExtractingAudio)
-        {
-            CompleteStep(step, provider: "ffmpeg");
+            CompleteStep(step, "ffmpeg");
             step = ProjectStep.Uploading;
-            BeginStep(step);
+            StartRecord(step);
             State.Steps[step].Attempts++;
+            Changed(null);
         }
 
         var (start, end) = Ranges[step];
-        var value = start + (int)Math.Floor((end - start) * Math.Clamp(progress.Fraction, 0, 1));
+        var value = start + (int)Math.Floor((end - start) * Math.Clamp(fraction, 0, 1));
         if (value > State.Progress)
         {
             State.Progress = value;
-            Save("progress");
+            Changed("progress");
         }
 
-        return Task.CompletedTask;
+        if (State.Outbox.Count > 0)
+        {
+            await CommitAsync();
+        }
+
+        return true;
     }
 
-    public override Task OnWorkCompleted(WorkResult result)
+    public async Task StepSucceeded(Guid attemptId, StepOutput output)
     {
-        if (result.Tag == "cleanup")
+        if (State.Attempt?.Id != attemptId || State.Status != ProjectStatus.Processing || State.Step is not { } step)
         {
-            return Task.CompletedTask;
+            logger.LogDebug("Project {Project}: result of attempt {Attempt} ignored (stale)", Id, attemptId);
+            return;
         }
 
-        if (result.ItemId != State.CurrentWork || State.Status != ProjectStatus.Processing || State.Step is not { } step)
-        {
-            // A result of work that was cancelled or superseded.
-            return Task.CompletedTask;
-        }
-
-        State.CurrentWork = null;
-        switch (result.Status)
-        {
-            case WorkStatus.Succeeded:
-                Apply(step, result.Output!.Value);
-                break;
-            case WorkStatus.Failed when result.Retryable && State.Steps[step].Attempts < _options.MaxStepAttempts:
-                var backoff = TimeSpan.FromTicks(Math.Min(_options.RetryBackoff.Ticks << (State.Steps[step].Attempts - 1), _options.MaxRetryBackoff.Ticks));
-                State.Steps[step].Error = result.Error;
-                State.PendingStep = step;
-                Context.SetReminder(RetryReminder, backoff);
-                Context.Publish("retry_scheduled", new { projectId = Key, userId = State.UserId, step, attempt = State.Steps[step].Attempts, error = result.Error, retryInSeconds = backoff.TotalSeconds });
-                Save(null);
-                break;
-            default:
-                Fail(step, result.Error ?? "The step failed.");
-                break;
-        }
-
-        return Task.CompletedTask;
+        State.Attempt = null;
+        // Result rows first (idempotent upserts): if this silo dies before the state is written, the step simply runs again.
+        await ApplyAsync(step, output);
+        await CommitAsync();
     }
 
-    private void Apply(ProjectStep step, JsonElement output)
+    public async Task StepFailed(Guid attemptId, string error, bool retryable)
     {
-        var projectId = Guid.Parse(Key);
+        if (State.Attempt?.Id != attemptId || State.Status != ProjectStatus.Processing || State.Step is not { } step)
+        {
+            return;
+        }
+
+        State.Attempt = null;
+        RetryOrFail(step, error, retryable);
+        await CommitAsync();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != Watchdog)
+        {
+            return;
+        }
+
+        _watchdogRegistered = true;
+        if (!NeedsWatchdog)
+        {
+            await StopWatchdogAsync();
+            return;
+        }
+
+        await CheckAsync();
+    }
+
+    /// <summary>What the watchdog reminder and the timer do: restart a silent attempt, start a due retry, follow the upload, finish a delete.</summary>
+    private async Task CheckAsync()
+    {
+        if (State.Status == ProjectStatus.Deleted)
+        {
+            await FlushAsync();
+            return;
+        }
+
+        if (State.Status == ProjectStatus.Uploading && State.Source?.UploadId is { } uploadId)
+        {
+            // UploadCompleted / UploadExpired are ordinary messages: if one was lost, the upload row still says what happened.
+            var upload = await store.UploadStatusAsync(uploadId);
+            if (upload?.Status == "completed")
+            {
+                await UploadCompleted();
+            }
+            else if (upload?.Status == "expired")
+            {
+                await UploadExpired(upload.Value.ExpiresAt);
+            }
+
+            return;
+        }
+
+        if (State.Status != ProjectStatus.Processing || State.PendingStep is not { } pending)
+        {
+            return;
+        }
+
+        if (State.Attempt is { } attempt && Now > _leaseUntil)
+        {
+            logger.LogWarning("Project {Project}: step {Step} sent no heartbeat for {Lease}; starting it again", Id, attempt.Step, _options.StepLease);
+            State.Attempt = null;
+            RetryOrFail(attempt.Step, "The silo running this step stopped answering.", retryable: true);
+            await CommitAsync();
+        }
+        else if (State.Attempt is null && State.RetryAt is { } due && Now >= due)
+        {
+            Begin(pending);
+            await CommitAsync();
+        }
+        else if (State.Attempt is null && State.RetryAt is null)
+        {
+            // The attempt was written but never dispatched (this silo died in between).
+            Begin(pending);
+            await CommitAsync();
+        }
+    }
+
+    private async Task ApplyAsync(ProjectStep step, StepOutput output)
+    {
         switch (step)
         {
-            case ProjectStep.Downloading:
-                var ingest = Read<IngestOutput>(output);
+            case ProjectStep.Downloading when output.Ingest is { } ingest:
                 State.Video = ingest.Video;
                 State.SizeBytes = ingest.SizeBytes;
                 State.Md5 = ingest.Md5;
@@ -248,10 +358,9 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
                 }
 
                 CompleteStep(step, State.Source?.Platform ?? State.Source?.Kind);
-                StartStep(ProjectStep.ExtractingAudio);
+                Begin(ProjectStep.ExtractingAudio);
                 break;
-            case ProjectStep.ExtractingAudio or ProjectStep.Uploading:
-                var media = Read<MediaOutput>(output);
+            case ProjectStep.ExtractingAudio or ProjectStep.Uploading when output.Media is { } media:
                 State.Media = media.Media;
                 State.Audio = media.Audio;
                 State.CompressedAudio = media.CompressedAudio;
@@ -259,112 +368,90 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
                 if (step == ProjectStep.ExtractingAudio)
                 {
                     CompleteStep(step, "ffmpeg");
+                    // Uploading ran in this attempt even if its "uploading" note did not arrive before the result.
+                    State.Steps[ProjectStep.Uploading].Attempts = Math.Max(1, State.Steps[ProjectStep.Uploading].Attempts);
                 }
 
                 CompleteStep(ProjectStep.Uploading, "blob");
-                StartStep(ProjectStep.Transcribing);
+                Begin(ProjectStep.Transcribing);
                 break;
-            case ProjectStep.Transcribing:
-                var transcript = Read<Transcript>(output);
-                Context.Execute(
-                    """
-                    INSERT INTO transcripts (project_id, user_id, language, text, provider, model, segments) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
-                    ON CONFLICT (project_id) DO UPDATE SET language = excluded.language, text = excluded.text, provider = excluded.provider,
-                        model = excluded.model, segments = excluded.segments, created_at = now()
-                    """,
-                    projectId, State.UserId, transcript.Language, transcript.Text, transcript.Provider, transcript.Model,
-                    JsonSerializer.Serialize(transcript.Segments, RuntimeJson.Options));
+            case ProjectStep.Transcribing when output.Transcript is { } transcript:
+                await store.SaveTranscriptAsync(Id, State.UserId, transcript);
                 CompleteStep(step, $"{transcript.Provider}/{transcript.Model}");
-                Context.Publish("transcript_ready", new { projectId = Key, userId = State.UserId, segments = transcript.Segments.Count, provider = transcript.Provider });
-                StartStep(ProjectStep.Analyzing);
+                Publish("transcript_ready", new { projectId = Id, userId = State.UserId, segments = transcript.Segments.Count, provider = transcript.Provider });
+                Begin(ProjectStep.Analyzing);
                 break;
-            case ProjectStep.Analyzing:
-                var analysis = Read<Analysis>(output);
-                Context.Execute(
-                    """
-                    INSERT INTO analyses (project_id, user_id, summary, topics, sentiment_label, sentiment_score, category, provider, model)
-                    VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9)
-                    ON CONFLICT (project_id) DO UPDATE SET summary = excluded.summary, topics = excluded.topics, sentiment_label = excluded.sentiment_label,
-                        sentiment_score = excluded.sentiment_score, category = excluded.category, provider = excluded.provider, model = excluded.model, created_at = now()
-                    """,
-                    projectId, State.UserId, analysis.Summary, JsonSerializer.Serialize(analysis.Topics, RuntimeJson.Options), analysis.SentimentLabel,
-                    analysis.SentimentScore, analysis.Category, analysis.Provider, analysis.Model);
+            case ProjectStep.Analyzing when output.Analysis is { } analysis:
+                await store.SaveAnalysisAsync(Id, State.UserId, analysis);
                 CompleteStep(step, $"{analysis.Provider}/{analysis.Model}");
-                StartStep(ProjectStep.GeneratingContent);
+                Begin(ProjectStep.GeneratingContent);
                 break;
-            case ProjectStep.GeneratingContent:
-                var content = Read<GeneratedContent>(output);
-                Context.Execute(
-                    """
-                    INSERT INTO contents (project_id, user_id, title, blog_markdown, x_thread, linkedin_post, provider, model)
-                    VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)
-                    ON CONFLICT (project_id) DO UPDATE SET title = excluded.title, blog_markdown = excluded.blog_markdown, x_thread = excluded.x_thread,
-                        linkedin_post = excluded.linkedin_post, provider = excluded.provider, model = excluded.model, created_at = now()
-                    """,
-                    projectId, State.UserId, content.Title, content.BlogPostMarkdown, JsonSerializer.Serialize(content.XThread, RuntimeJson.Options),
-                    content.LinkedInPost, content.Provider, content.Model);
+            case ProjectStep.GeneratingContent when output.Content is { } content:
+                await store.SaveContentAsync(Id, State.UserId, content);
                 CompleteStep(step, $"{content.Provider}/{content.Model}");
-                Context.Publish("content_ready", new { projectId = Key, userId = State.UserId, title = content.Title });
-                StartStep(ProjectStep.GeneratingEmbeddings);
+                Publish("content_ready", new { projectId = Id, userId = State.UserId, title = content.Title });
+                Begin(ProjectStep.GeneratingEmbeddings);
                 break;
-            case ProjectStep.GeneratingEmbeddings:
-                var embeddings = Read<EmbedOutput>(output);
+            case ProjectStep.GeneratingEmbeddings when output.Embeddings is { } embeddings:
                 CompleteStep(step, $"{embeddings.Provider}/{embeddings.Model}");
-                // Storing is this turn: the passages are written in the same transaction as the completion.
-                BeginStep(ProjectStep.Storing);
+                // Storing is done here: the passages are written before the completion is.
+                StartRecord(ProjectStep.Storing);
                 State.Steps[ProjectStep.Storing].Attempts++;
-                Context.Execute("DELETE FROM transcript_chunks WHERE project_id = $1", projectId);
-                foreach (var chunk in embeddings.Chunks)
-                {
-                    Context.Execute(
-                        "INSERT INTO transcript_chunks (project_id, idx, user_id, start_s, end_s, text, embedding, provider, model) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                        projectId, chunk.Index, State.UserId, chunk.Start, chunk.End, chunk.Text, chunk.Embedding, embeddings.Provider, embeddings.Model);
-                }
-
+                await store.SaveChunksAsync(Id, State.UserId, embeddings);
                 CompleteStep(ProjectStep.Storing, "postgresql");
                 State.Step = null;
                 State.Status = ProjectStatus.Completed;
                 State.Progress = 100;
                 State.PendingStep = null;
-                Save("completed");
+                Changed("completed");
                 break;
             default:
-                Fail(step, $"Unexpected result for step {step}.");
+                Fail(step, $"Step {ProjectStore.Name(step)} returned no result.");
                 break;
         }
     }
 
-    private void StartStep(ProjectStep step)
+    /// <summary>Records a new attempt at <paramref name="step"/>; <see cref="CommitAsync"/> dispatches it once it is written.</summary>
+    private void Begin(ProjectStep step)
     {
-        State.Status = ProjectStatus.Processing;
-        State.PendingStep = step;
-        BeginStep(step);
-        State.Steps[step].Attempts++;
-        State.CurrentWork = step switch
-        {
-            ProjectStep.Downloading => Context.StartWork(WorkKinds.Ingest, new IngestPayload(Key, State.UserId, State.Source!), step.ToString()),
-            ProjectStep.ExtractingAudio or ProjectStep.Uploading => Context.StartWork(WorkKinds.Media, new MediaPayload(Key, State.UserId, State.Video!), step.ToString()),
-            ProjectStep.Transcribing => Context.StartWork(WorkKinds.Transcribe, new TranscribePayload(Key, State.Audio!, State.CompressedAudio, State.Media?.DurationSeconds ?? 0), step.ToString()),
-            ProjectStep.Analyzing => Context.StartWork(WorkKinds.Analyze, new ProjectPayload(Key, State.Title), step.ToString()),
-            ProjectStep.GeneratingContent => Context.StartWork(WorkKinds.Generate, new ProjectPayload(Key, State.Title), step.ToString()),
-            ProjectStep.GeneratingEmbeddings or ProjectStep.Storing => Context.StartWork(WorkKinds.Embed, new ProjectPayload(Key, State.Title), ProjectStep.GeneratingEmbeddings.ToString()),
-            _ => throw new ArgumentOutOfRangeException(nameof(step)),
-        };
         if (step == ProjectStep.Storing)
         {
-            State.Step = ProjectStep.GeneratingEmbeddings;
-            State.PendingStep = ProjectStep.GeneratingEmbeddings;
+            // Storing has no worker of its own: it is the end of generating embeddings.
+            step = ProjectStep.GeneratingEmbeddings;
         }
 
-        Save("status_changed");
+        State.Status = ProjectStatus.Processing;
+        State.PendingStep = step;
+        State.RetryAt = null;
+        StartRecord(step);
+        State.Steps[step].Attempts++;
+        State.Attempt = new StepAttempt(Guid.NewGuid(), step, Now);
+        Changed("status_changed");
     }
 
-    private void BeginStep(ProjectStep step)
+    private void RetryOrFail(ProjectStep step, string error, bool retryable)
+    {
+        var attempts = State.Steps[step].Attempts;
+        if (!retryable || attempts >= _options.MaxStepAttempts)
+        {
+            Fail(step, error);
+            return;
+        }
+
+        var backoff = TimeSpan.FromTicks(Math.Min(_options.RetryBackoff.Ticks << Math.Min(attempts - 1, 20), _options.MaxRetryBackoff.Ticks));
+        State.Steps[step].Error = error;
+        State.PendingStep = step;
+        State.RetryAt = Now + backoff;
+        Publish("retry_scheduled", new { projectId = Id, userId = State.UserId, step, attempt = attempts, error, retryInSeconds = backoff.TotalSeconds });
+        Changed(null);
+    }
+
+    private void StartRecord(ProjectStep step)
     {
         State.Step = step;
         var record = State.Steps[step];
         record.Status = "running";
-        record.StartedAt = Context.Now;
+        record.StartedAt = Now;
         record.FinishedAt = null;
         State.Progress = Math.Max(State.Progress, Ranges[step].Start);
     }
@@ -373,12 +460,12 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
     {
         var record = State.Steps[step];
         record.Status = "completed";
-        record.StartedAt ??= Context.Now;
-        record.FinishedAt = Context.Now;
+        record.StartedAt ??= Now;
+        record.FinishedAt = Now;
         record.Error = null;
         record.Provider = provider;
         State.Progress = Math.Max(State.Progress, Ranges[step].End);
-        Context.Publish("step_completed", new { projectId = Key, userId = State.UserId, step, provider, progress = State.Progress });
+        Publish("step_completed", new { projectId = Id, userId = State.UserId, step, provider, progress = State.Progress });
     }
 
     private void Fail(ProjectStep step, string error)
@@ -386,62 +473,176 @@ public sealed class ProjectGrain(IOptions<ProjectOptions> options) : Grain<Proje
         var record = State.Steps[step];
         record.Status = "failed";
         record.Error = error;
-        record.FinishedAt = Context.Now;
+        record.FinishedAt = Now;
         State.Status = ProjectStatus.Failed;
         State.PendingStep = step;
+        State.Attempt = null;
+        State.RetryAt = null;
         State.Error = error;
-        Save("failed");
+        Changed("failed");
     }
 
-    private void StopCurrentWork()
+    /// <summary>Bumps the version (the read-model row follows) and, when <paramref name="eventKind"/> is given, publishes the change.</summary>
+    private void Changed(string? eventKind)
     {
-        if (State.CurrentWork is { } item)
-        {
-            Context.CancelWork(item);
-            State.CurrentWork = null;
-        }
-
-        Context.ClearReminder(RetryReminder);
-    }
-
-    /// <summary>Writes the read-model row and, when <paramref name="eventKind"/> is given, publishes the change.</summary>
-    private void Save(string? eventKind)
-    {
-        State.UpdatedAt = Context.Now;
-        var steps = Order.Select(s => new
-        {
-            name = s,
-            State.Steps[s].Status,
-            State.Steps[s].Attempts,
-            State.Steps[s].StartedAt,
-            State.Steps[s].FinishedAt,
-            State.Steps[s].Error,
-            State.Steps[s].Provider,
-        });
-        Context.Execute(
-            """
-            INSERT INTO projects (id, user_id, title, status, step, progress, error, source, media, video_blob, thumbnail_blob, steps, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13, $14)
-            ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, step = excluded.step, progress = excluded.progress,
-                error = excluded.error, media = excluded.media, video_blob = excluded.video_blob, thumbnail_blob = excluded.thumbnail_blob,
-                steps = excluded.steps, updated_at = excluded.updated_at
-            """,
-            Guid.Parse(Key), State.UserId, State.Title, Name(State.Status), State.Step is { } step ? Name(step) : null, State.Progress, State.Error,
-            JsonSerializer.Serialize(State.Source, RuntimeJson.Options), State.Media is null ? null : JsonSerializer.Serialize(State.Media, RuntimeJson.Options),
-            State.Video is { } video ? $"{video.Container}/{video.Name}" : null, State.Thumbnail?.Name, JsonSerializer.Serialize(steps, RuntimeJson.Options),
-            State.CreatedAt.UtcDateTime, State.UpdatedAt.UtcDateTime);
+        State.UpdatedAt = Now;
+        State.Version++;
         if (eventKind is not null)
         {
-            Context.Publish(eventKind, Event());
+            Publish(eventKind, EventPayload());
         }
     }
 
-    private object Event() => new { projectId = Key, userId = State.UserId, status = State.Status, step = State.Step, progress = State.Progress, error = State.Error, title = State.Title };
+    private void Publish(string kind, object payload) => State.Outbox.Add(NewEvent(kind, payload));
 
-    private ProjectSnapshot Snapshot() => new(Key, State.UserId, State.Title, State.Status, State.Step, State.Progress, State.Error);
+    private OutboxEvent NewEvent(string kind, object payload) =>
+        new(++State.EventSeq, kind, JsonSerializer.Serialize(payload, JsonDefaults.Options), Now);
 
-    private static string Name<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+    private object EventPayload() => new { projectId = Id, userId = State.UserId, status = State.Status, step = State.Step, progress = State.Progress, error = State.Error, title = State.Title };
 
-    private static T Read<T>(JsonElement element) => element.Deserialize<T>(RuntimeJson.Options)
-        ?? throw new InvalidOperationException($"The step returned no {typeof(T).Name}.");
+    /// <summary>
+    /// Writes the state, then its effects: events and read-model row, the attempt's dispatch, the watchdog. A failed write
+    /// deactivates the grain, so the next call starts from what is stored instead of from this activation's unsaved changes.
+    /// </summary>
+    private async Task CommitAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+
+        await FlushAsync();
+        if (State.Attempt is { } attempt && State.Status == ProjectStatus.Processing && _dispatched != attempt.Id)
+        {
+            await DispatchAsync(attempt);
+        }
+
+        if (NeedsWatchdog)
+        {
+            await StartWatchdogAsync();
+        }
+        else
+        {
+            await StopWatchdogAsync();
+        }
+    }
+
+    /// <summary>Sends the pending events and the read-model row; on failure they stay pending (in the stored state) for the next try.</summary>
+    private async Task FlushAsync()
+    {
+        try
+        {
+            await store.FlushAsync(Id, State);
+            State.Outbox.Clear();
+            if (State.Status == ProjectStatus.Deleted && State.BlobsToDelete.Count > 0)
+            {
+                foreach (var blob in State.BlobsToDelete)
+                {
+                    await blobs.DeleteIfExistsAsync(blob.Container, blob.Name);
+                }
+
+                State.BlobsToDelete.Clear();
+                await state.WriteStateAsync();
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Project {Project}: writing events and read model failed; they stay pending and are written again", Id);
+            ArmTimer();
+        }
+    }
+
+    private async Task DispatchAsync(StepAttempt attempt)
+    {
+        _leaseUntil = Now + _options.StepLease;
+        _dispatched = attempt.Id;
+        var request = new StepRequest(Id, attempt.Id, attempt.Step, State.UserId, State.Title, State.Source, State.Video, State.Audio,
+            State.CompressedAudio, State.Media?.DurationSeconds ?? 0);
+        try
+        {
+            await GrainFactory.GetGrain<IStepWorker>(0).Start(request);
+        }
+        catch (Exception ex)
+        {
+            // Not accepted (this silo is stopping, say): the timer or the watchdog starts it again once the lease passed.
+            logger.LogWarning(ex, "Project {Project}: step {Step} could not be started", Id, attempt.Step);
+            _leaseUntil = Now;
+        }
+    }
+
+    private bool NeedsWatchdog =>
+        State.Status is ProjectStatus.Uploading or ProjectStatus.Queued or ProjectStatus.Processing
+        || (State.Status == ProjectStatus.Deleted && (State.BlobsToDelete.Count > 0 || State.Outbox.Count > 0));
+
+    private async Task StartWatchdogAsync()
+    {
+        ArmTimer();
+        if (!_watchdogRegistered)
+        {
+            await this.RegisterOrUpdateReminder(Watchdog, _options.WatchdogPeriod, _options.WatchdogPeriod);
+            _watchdogRegistered = true;
+        }
+    }
+
+    private async Task StopWatchdogAsync()
+    {
+        _timer?.Dispose();
+        _timer = null;
+        if (_watchdogRegistered || State.Status is ProjectStatus.Completed or ProjectStatus.Failed or ProjectStatus.Cancelled or ProjectStatus.Deleted)
+        {
+            if (await this.GetReminder(Watchdog) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            _watchdogRegistered = false;
+        }
+    }
+
+    /// <summary>While this activation lives, a timer checks more often than the reminder can; the reminder is the backstop.</summary>
+    private void ArmTimer()
+    {
+        if (_timer is not null)
+        {
+            return;
+        }
+
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, Math.Min(_options.RetryBackoff.Ticks, _options.StepLease.Ticks / 4)));
+        _timer = this.RegisterGrainTimer(async () =>
+        {
+            if (!NeedsWatchdog && State.Outbox.Count == 0)
+            {
+                _timer?.Dispose();
+                _timer = null;
+                return;
+            }
+
+            if (State.Outbox.Count > 0)
+            {
+                await FlushAsync();
+            }
+
+            if (State.Status != ProjectStatus.Uploading)
+            {
+                await CheckAsync();
+            }
+        }, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+    }
+
+    private ProjectView View() => new(
+        Id, State.UserId, State.Title, State.Status, State.Step, State.Progress, State.Error, State.Source, State.Media, State.Video, State.Thumbnail,
+        Order.Where(State.Steps.ContainsKey).Select(s => new StepView(s, State.Steps[s].Status, State.Steps[s].Attempts, State.Steps[s].StartedAt,
+            State.Steps[s].FinishedAt, State.Steps[s].Error, State.Steps[s].Provider)).ToList(),
+        State.CreatedAt, State.UpdatedAt, State.EventSeq);
+}
+
+/// <summary>The grain storage providers the grains use.</summary>
+public static class StorageNames
+{
+    public const string Projects = "projects";
 }

@@ -2,7 +2,6 @@ using MediaActors.Providers;
 using System.Text.Json;
 using MediaActors.Providers.Content;
 using MediaActors.Providers.Transcription;
-using MediaActors.Runtime;
 using Npgsql;
 
 namespace MediaActors.Grains.Projects;
@@ -10,25 +9,25 @@ namespace MediaActors.Grains.Projects;
 /// <summary>Reads of the project read model that steps need (committed by earlier turns).</summary>
 public sealed class ProjectReads(NpgsqlDataSource dataSource)
 {
-    public async Task<Transcript> TranscriptAsync(string projectId, CancellationToken cancellationToken)
+    public async Task<Transcript> TranscriptAsync(Guid projectId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("SELECT language, text, provider, model, segments::text FROM transcripts WHERE project_id = $1");
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.Parse(projectId) });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             throw StepException.Permanent("The project has no transcript yet.");
         }
 
-        var segments = JsonSerializer.Deserialize<List<TranscriptSegment>>(reader.GetString(4), RuntimeJson.Options) ?? [];
+        var segments = JsonSerializer.Deserialize<List<TranscriptSegment>>(reader.GetString(4), JsonDefaults.Options) ?? [];
         return new Transcript(reader.GetString(0), reader.GetString(1), segments, reader.GetString(2), reader.GetString(3));
     }
 
-    public async Task<Analysis> AnalysisAsync(string projectId, CancellationToken cancellationToken)
+    public async Task<Analysis> AnalysisAsync(Guid projectId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             "SELECT summary, topics::text, sentiment_label, sentiment_score, category, provider, model FROM analyses WHERE project_id = $1");
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Guid.Parse(projectId) });
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {

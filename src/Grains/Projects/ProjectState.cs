@@ -2,7 +2,11 @@ using MediaActors.Providers.Media;
 
 namespace MediaActors.Grains.Projects;
 
-/// <summary>A project's persistent state. Add properties freely; never rename one.</summary>
+/// <summary>
+/// A project's persistent state, stored as JSON by the ADO.NET grain storage (see JsonGrainStateSerializer): add
+/// properties freely, never rename one. It holds what the grain needs to resume after any crash: the attempt in
+/// flight, the retry due, and the effects (events, read-model row, blob cleanup) not yet confirmed written.
+/// </summary>
 public sealed class ProjectState
 {
     public string UserId { get; set; } = "";
@@ -40,17 +44,52 @@ public sealed class ProjectState
     /// <summary>When the upload expired, if that was said before the project was created.</summary>
     public DateTimeOffset? UploadExpiredAt { get; set; }
 
-    public Guid? CurrentWork { get; set; }
+    /// <summary>The step attempt in flight: its results and heartbeats carry this id; anything else is stale.</summary>
+    public StepAttempt? Attempt { get; set; }
 
-    /// <summary>The step a retry reminder will start again, or the step that failed.</summary>
+    /// <summary>The step a retry will start again, or the step that failed.</summary>
     public ProjectStep? PendingStep { get; set; }
+
+    /// <summary>When the backoff before the next attempt of <see cref="PendingStep"/> ends.</summary>
+    public DateTimeOffset? RetryAt { get; set; }
 
     public Dictionary<ProjectStep, StepRecord> Steps { get; set; } = [];
 
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Bumped on every change; the read-model row is only ever replaced by a higher version.</summary>
+    public long Version { get; set; }
+
+    /// <summary>The sequence number of the project's last event.</summary>
+    public long EventSeq { get; set; }
+
+    /// <summary>Events written with this state but not yet confirmed in the events table (re-sent on activation; duplicates are ignored).</summary>
+    public List<OutboxEvent> Outbox { get; set; } = [];
+
+    /// <summary>Blobs of a deleted project not yet confirmed deleted.</summary>
+    public List<BlobRef> BlobsToDelete { get; set; } = [];
 }
 
-/// <summary>A blob's container and name.</summary>
-public sealed record BlobRef(string Container, string Name);
+/// <summary>One step attempt: its id, step and start.</summary>
+public sealed record StepAttempt(Guid Id, ProjectStep Step, DateTimeOffset StartedAt);
+
+/// <summary>An event with its per-project sequence number; <see cref="Payload"/> is a JSON object.</summary>
+public sealed record OutboxEvent(long Seq, string Kind, string Payload, DateTimeOffset At);
+
+/// <summary>One step's record: status (pending, running, completed, failed, cancelled), attempts, timings, error, provider.</summary>
+public sealed class StepRecord
+{
+    public string Status { get; set; } = "pending";
+
+    public int Attempts { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public string? Error { get; set; }
+
+    public string? Provider { get; set; }
+}

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using MediaActors.Runtime;
+using MediaActors.ServiceDefaults.Database;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Configuration;
@@ -19,9 +19,9 @@ public static class DataProtectionRegistration
 
     /// <summary>
     /// Registers Data Protection (application name "MediaActors") with its key ring in the table
-    /// <c>data_protection_keys</c> of the runtime's database (<see cref="PostgresXmlRepository"/>, migration
+    /// <c>data_protection_keys</c> of the database (<see cref="PostgresXmlRepository"/>, migration
     /// 0500_data_protection), and <see cref="SecretProtector"/> for secrets stored in the database.
-    /// Needs the runtime's <see cref="NpgsqlDataSource"/> (<c>AddActorClient</c>), before or after this call.
+    /// Needs the <see cref="NpgsqlDataSource"/> of <c>AddMediaActorsDatabase</c>, before or after this call.
     /// </summary>
     /// <remarks>
     /// <para>

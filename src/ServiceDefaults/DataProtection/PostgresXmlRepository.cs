@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Xml.Linq;
-using MediaActors.Runtime;
+using MediaActors.ServiceDefaults.Database;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

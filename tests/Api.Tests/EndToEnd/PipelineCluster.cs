@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using MediaActors.Runtime.Tests;
+using MediaActors.ServiceDefaults.Tests;
 
 namespace MediaActors.Api.Tests.EndToEnd;
 
@@ -74,11 +74,11 @@ public sealed class PipelineCluster : IAsyncDisposable
             ["Projects:RetryBackoff"] = "00:00:00.300",
             // Leases long enough that a silo starved of CPU for a few seconds on a loaded machine keeps its work
             // (SiloDeathTests shortens them to see a dead silo's work taken over quickly).
-            ["Runtime:WorkLease"] = "00:00:15",
-            ["Runtime:HeartbeatInterval"] = "00:00:00.500",
-            ["Runtime:SiloDeadAfter"] = "00:00:10",
-            ["Runtime:ShutdownGrace"] = "00:00:02",
-            ["Runtime:PollInterval"] = "00:00:00.500",
+            ["Projects:StepLease"] = "00:00:15",
+            ["Projects:HeartbeatInterval"] = "00:00:00.500",
+            ["Projects:WatchdogPeriod"] = "00:00:02",
+            ["Projects:ShutdownGrace"] = "00:00:02",
+            ["Orleans:ClusterId"] = "e2e",
             ["Limits:RequestsPerWindow"] = "100000",
             ["Auth:Jwt:SigningKey"] = JwtSigningKey,
             ["Auth:Jwt:Issuer"] = "mediaactors-tests",
@@ -112,11 +112,12 @@ public sealed class PipelineCluster : IAsyncDisposable
     {
         var settings = new Dictionary<string, string?>(Settings)
         {
-            ["Runtime:SiloName"] = $"silo-{_silos.Count + 1}",
+            ["Orleans:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
         };
         configure?.Invoke(settings);
-        var silo = HostProcess.Start("Silo", settings["Runtime:SiloName"]!, settings);
+        var silo = HostProcess.Start("Silo", $"silo-{_silos.Count + 1}", settings);
         _silos.Add(silo);
         return silo;
     }
@@ -161,6 +162,24 @@ public sealed class PipelineCluster : IAsyncDisposable
             ApiKey = (await File.ReadAllTextAsync(keyFile)).Trim();
             Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
             Http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        }
+
+        if (_silos.Count > 0)
+        {
+            // The API serves before its Orleans client reached a silo (grain calls answer 503 meanwhile): a project that
+            // does not exist answers 404 once the grain answered.
+            using var ready = new HttpClient { BaseAddress = baseAddress };
+            ready.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(keyFile)).Trim());
+            while ((await ready.GetAsync($"/api/projects/{Guid.NewGuid()}")).StatusCode != HttpStatusCode.NotFound)
+            {
+                if (api.HasExited || DateTime.UtcNow > deadline)
+                {
+                    throw new InvalidOperationException($"The API did not reach a silo:\n{api.Output}\n" +
+                        string.Join("\n", _silos.Select(s => $"--- {s.Name} ---\n{s.Output}")));
+                }
+
+                await Task.Delay(200);
+            }
         }
 
         return baseAddress;

@@ -51,7 +51,10 @@ public sealed class PrivateAddressTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("not allowed", problem.GetProperty("detail").GetString());
         Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM projects"));
-        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items"));
+        // No project grain was written (no state, no watchdog reminder) and no event was published: no work started.
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM project_events"));
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM orleans_storage"));
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM orleans_reminders"));
     }
 
     [Fact]

@@ -120,23 +120,37 @@ public sealed class ProjectFailureTests : IAsyncLifetime
         var created = await _cluster.CreateProjectAsync(new { uploadId = upload.GetProperty("uploadId").GetString() });
         var id = created.GetProperty("id").GetString()!;
         await _cluster.WaitForAsync(id, p => p.GetProperty("step").GetString() == "transcribing", Wait);
+        // The step is recorded as running when its attempt is written; cancel once the silo actually runs it.
+        var silo = _cluster.Silos[0];
+        var started = await PollAsync(() => Task.FromResult(silo.Output.Contains($"Step Transcribing of project {id} started", StringComparison.Ordinal)),
+            done => done, TimeSpan.FromSeconds(30));
+        Assert.True(started, $"The silo did not start transcribing\n{silo.Output}");
 
         var cancelled = await _cluster.Http.PostAsync($"/api/projects/{id}/cancel", null);
         Assert.Equal(HttpStatusCode.OK, cancelled.StatusCode);
         var project = await _cluster.WaitForStatusAsync(id, "cancelled", Wait);
         var transcribing = project.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "transcribing");
         Assert.Equal("cancelled", transcribing.GetProperty("status").GetString());
-        var itemStatus = await PollAsync(() => _cluster.Database.ScalarAsync<string>(
-            "SELECT status FROM runtime.work_items WHERE kind = 'project.transcribe' ORDER BY created_at DESC LIMIT 1"), s => s == "cancelled", TimeSpan.FromSeconds(150));
-        Assert.True(itemStatus == "cancelled", $"work item {itemStatus}\n{_cluster.Silos[0].Output}");
+
+        // The cancel reaches the running step (its next heartbeat is refused): the step stops and removes its temporary files.
+        var stopped = $"Step Transcribing of project {id} stopped (cancelled or superseded)";
+        var stepStopped = await PollAsync(() => Task.FromResult(silo.Output.Contains(stopped, StringComparison.Ordinal) && TempEntries().Length == 0),
+            done => done, TimeSpan.FromSeconds(150));
+        Assert.True(stepStopped, $"The transcription did not stop (temporary files left: {string.Join(", ", TempEntries())})\n{silo.Output}");
+        Assert.DoesNotContain($"Step Transcribing of project {id} succeeded", silo.Output, StringComparison.Ordinal);
         Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM transcripts"));
+        Assert.Equal("cancelled", (await _cluster.GetProjectAsync(id)).GetProperty("status").GetString());
 
         // Retry resumes at transcribing: the steps before it are not run again.
         Assert.Equal(HttpStatusCode.OK, (await _cluster.Http.PostAsync($"/api/projects/{id}/retry", null)).StatusCode);
         project = await _cluster.WaitForStatusAsync(id, "completed", Wait);
-        var downloading = project.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "downloading");
-        Assert.Equal(1, downloading.GetProperty("attempts").GetInt32());
-        Assert.Equal(1L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM runtime.work_items WHERE kind = 'project.media'"));
+        var attempts = project.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("attempts").GetInt32());
+        Assert.Equal(1, attempts["downloading"]);
+        // One media attempt: extracting the audio and uploading it ran once.
+        Assert.Equal(1, attempts["extracting_audio"]);
+        Assert.Equal(1, attempts["uploading"]);
+        // The retry counts the step's tries afresh.
+        Assert.Equal(1, attempts["transcribing"]);
 
         // A completed project cannot be retried.
         Assert.Equal(HttpStatusCode.Conflict, (await _cluster.Http.PostAsync($"/api/projects/{id}/retry", null)).StatusCode);
@@ -144,14 +158,37 @@ public sealed class ProjectFailureTests : IAsyncLifetime
         // Delete removes its rows and its blobs.
         Assert.Equal(HttpStatusCode.NoContent, (await _cluster.Http.DeleteAsync($"/api/projects/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _cluster.Http.GetAsync($"/api/projects/{id}")).StatusCode);
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM projects"));
+        Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM transcripts"));
         Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM transcript_chunks"));
-        var cleanup = await PollAsync(() => _cluster.Database.ScalarAsync<string>(
-            "SELECT coalesce((SELECT status FROM runtime.work_items WHERE kind = 'project.cleanup'), '')"), s => s == "succeeded");
-        Assert.Equal("succeeded", cleanup);
         var blobs = new Providers.Storage.BlobStore(PipelineCluster.Blobs);
-        Assert.Null(await blobs.GetInfoAsync(Providers.Storage.Containers.Audio, $"dev/{id}/audio.wav"));
-        Assert.Null(await blobs.GetInfoAsync(Providers.Storage.Containers.Thumbnails, $"dev/{id}/thumbnail.jpg"));
+        var names = new[]
+        {
+            (Providers.Storage.Containers.Audio, $"dev/{id}/audio.wav"),
+            (Providers.Storage.Containers.Audio, $"dev/{id}/audio.mp3"),
+            (Providers.Storage.Containers.Thumbnails, $"dev/{id}/thumbnail.jpg"),
+        };
+        var left = await PollAsync(async () =>
+        {
+            var found = new List<string>();
+            foreach (var (container, name) in names)
+            {
+                if (await blobs.GetInfoAsync(container, name) is not null)
+                {
+                    found.Add($"{container}/{name}");
+                }
+            }
+
+            return found;
+        }, found => found.Count == 0);
+        Assert.True(left.Count == 0, $"Blobs left after the delete: {string.Join(", ", left)}\n{silo.Output}");
     }
+
+    /// <summary>What the steps left in their temporary folder (nothing once no step runs).</summary>
+    private string[] TempEntries() =>
+        Directory.Exists(_cluster.TempDirectory)
+            ? Directory.GetFileSystemEntries(_cluster.TempDirectory, "*", SearchOption.AllDirectories).Select(e => Path.GetRelativePath(_cluster.TempDirectory, e)).ToArray()
+            : [];
 
     private static async Task<T> PollAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null)
     {

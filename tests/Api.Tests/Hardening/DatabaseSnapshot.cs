@@ -4,27 +4,30 @@ using Npgsql;
 namespace MediaActors.Api.Tests.Hardening;
 
 /// <summary>
-/// Every row of every table in the schemas <c>public</c> and <c>runtime</c> (tables are discovered, so tables added later
-/// are covered too), as a multiset of row hashes per table, plus the identity sequences. Two snapshots compare equal when
-/// nothing but the background bookkeeping below changed.
+/// Every row of every table in the database's own schemas (tables are discovered, so tables added later are covered too),
+/// as a multiset of row hashes per table, plus the identity sequences. Two snapshots compare equal when nothing but the
+/// background bookkeeping below changed.
 ///
-/// What legitimately changes while the system runs, whatever the requests say, and is therefore left out (exactly that,
+/// What legitimately changes while the system idles, whatever the requests say, and is therefore left out (exactly that,
 /// nothing more):
 /// <list type="bullet">
 /// <item><c>public.api_keys.last_used_at</c>: every request that presents a key sets it (<c>ApiKeys.FindUserAsync</c>),
 /// malformed or not. The rest of the key row (hash, user, name, revocation) is compared.</item>
-/// <item><c>runtime.silos.heartbeat_at</c>: the membership service of each silo writes it every <c>Runtime:HeartbeatInterval</c>.
-/// Its status, id, pid and start time are compared.</item>
-/// <item><c>runtime.replies</c>: the membership sweep deletes replies older than <c>Runtime:ReplyRetention</c> (2 minutes), so the
-/// reply of the set-up's create call may disappear during the run. The table may only lose rows: a row that appears means the
-/// API made a request/response call to a grain, which no malformed request should cause.</item>
+/// <item><c>public.orleans_membership.i_am_alive_time</c>: each silo writes it periodically (Orleans' IAmAlive). The rest of
+/// the silo's row (address, generation, status, death votes, start time) is compared: a silo that joins, leaves or is
+/// suspected during the run shows.</item>
+/// <item><c>public.orleans_membership_version.version</c> and <c>.updated_at</c>: the membership table's etag, which Orleans
+/// bumps whenever it rewrites a silo row. What such a rewrite changes is in the silo rows, which are compared.</item>
 /// </list>
-/// Everything else is compared in full. The Data Protection key ring (<c>data_protection_keys</c>) is written when a host
-/// starts without a usable key and when a key nears its expiry (90 days), so it is static during a run. Also compared in
-/// full: the work-item lease columns (<c>lease_owner</c>, <c>lease_expires_at</c>) and the mailbox: those move only while work is running or messages are pending, and the snapshot is taken when neither is the
-/// case. The identity sequences (<c>runtime.messages.id</c>, <c>runtime.events.id</c>) are compared as well: they advance when a
-/// row is inserted even if it is gone again by the time of the second snapshot (a grain message that was processed and
-/// deleted), so a grain call made and finished during the run still shows.
+/// Everything else is compared in full, in particular the user data (uploads, projects and their results, the event log
+/// <c>project_events</c>) and the grains' persistence: <c>orleans_storage</c> (a project grain's state changes only when the
+/// project does) and <c>orleans_reminders</c> (a project registers its watchdog reminder only while it is in flight, and the
+/// snapshot is taken when no project is). The Data Protection key ring (<c>data_protection_keys</c>) is written when a host
+/// starts without a usable key and when a key nears its expiry (90 days), so it is static during a run; the Orleans query
+/// table (<c>orleansquery</c>) is written by migrations only. No table is purged in the background during a run (event
+/// retention deletes events older than <c>Events:Retention</c>, 30 days; dead silos' rows go after an hour), so no table is
+/// allowed to lose rows either. The identity sequences, if any, are compared as well: they advance when a row is inserted
+/// even if it is gone again by the time of the second snapshot.
 /// </summary>
 public sealed class DatabaseSnapshot
 {
@@ -32,11 +35,13 @@ public sealed class DatabaseSnapshot
     public static readonly IReadOnlySet<string> VolatileColumns = new HashSet<string>(StringComparer.Ordinal)
     {
         "public.api_keys.last_used_at",
-        "runtime.silos.heartbeat_at",
+        "public.orleans_membership.i_am_alive_time",
+        "public.orleans_membership_version.version",
+        "public.orleans_membership_version.updated_at",
     };
 
-    /// <summary>Tables whose rows are purged in the background: they may lose rows, never gain or change one.</summary>
-    public static readonly IReadOnlySet<string> PurgedTables = new HashSet<string>(StringComparer.Ordinal) { "runtime.replies" };
+    /// <summary>Tables whose rows are purged in the background: they may lose rows, never gain or change one (none at present).</summary>
+    public static readonly IReadOnlySet<string> PurgedTables = new HashSet<string>(StringComparer.Ordinal);
 
     private const string SequencesTable = "(sequences)";
 
@@ -59,7 +64,7 @@ public sealed class DatabaseSnapshot
             SELECT c.table_schema || '.' || c.table_name, c.column_name
             FROM information_schema.columns c
             JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-            WHERE c.table_schema IN ('public', 'runtime') AND t.table_type = 'BASE TABLE'
+            WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema') AND c.table_schema NOT LIKE 'pg\_%' AND t.table_type = 'BASE TABLE'
             ORDER BY 1, c.ordinal_position
             """, connection, transaction))
         await using (var reader = await command.ExecuteReaderAsync())
@@ -91,7 +96,7 @@ public sealed class DatabaseSnapshot
 
         var sequences = new Dictionary<string, Row>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand(
-            "SELECT schemaname || '.' || sequencename || ' = ' || coalesce(last_value::text, 'unused') FROM pg_sequences WHERE schemaname IN ('public', 'runtime')",
+            "SELECT schemaname || '.' || sequencename || ' = ' || coalesce(last_value::text, 'unused') FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND schemaname NOT LIKE 'pg\\_%'",
             connection, transaction))
         await using (var reader = await command.ExecuteReaderAsync())
         {

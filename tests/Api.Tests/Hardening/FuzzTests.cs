@@ -133,9 +133,9 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>
-    /// A snapshot once nothing is pending (no message in a mailbox, no work item waiting or running) and two snapshots a
-    /// second apart agree. Before the run this must happen; after it the snapshot is taken anyway at the deadline, so that
-    /// whatever the run left moving shows as a change.
+    /// A snapshot once nothing is in flight (no project uploading, queued or processing, no project watchdog reminder
+    /// registered) and two snapshots a second apart agree. Before the run this must happen; after it the snapshot is taken
+    /// anyway at the deadline, so that whatever the run left moving shows as a change.
     /// </summary>
     private async Task<DatabaseSnapshot> QuiescentSnapshotAsync(TimeSpan timeout, bool requireQuiet)
     {
@@ -144,7 +144,7 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         while (true)
         {
             var busy = await _cluster.Database.ScalarAsync<long>(
-                "SELECT (SELECT count(*) FROM runtime.messages) + (SELECT count(*) FROM runtime.work_items WHERE status IN ('pending', 'running'))");
+                "SELECT (SELECT count(*) FROM projects WHERE status IN ('uploading', 'queued', 'processing')) + (SELECT count(*) FROM orleans_reminders)");
             var snapshot = await DatabaseSnapshot.TakeAsync(_cluster.Database.ConnectionString);
             if (busy == 0 && previous is not null && snapshot.DifferencesFrom(previous).Length == 0)
             {
@@ -153,7 +153,7 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
 
             if (DateTime.UtcNow > deadline)
             {
-                Assert.False(requireQuiet, $"The database did not settle in {timeout} ({busy} messages or work items pending):\n{(previous is null ? "" : snapshot.DifferencesFrom(previous))}");
+                Assert.False(requireQuiet, $"The database did not settle in {timeout} ({busy} projects in flight or watchdog reminders):\n{(previous is null ? "" : snapshot.DifferencesFrom(previous))}");
                 return snapshot;
             }
 

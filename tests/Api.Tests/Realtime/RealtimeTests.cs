@@ -71,12 +71,12 @@ public sealed class RealtimeTests : IAsyncLifetime
         Assert.Equal([events.Count - 1, events.Count], ids);
 
         // Retention deleted the oldest events: a client behind them is told, one that is not behind them is not.
-        await _cluster.Database.ExecuteAsync($"DELETE FROM runtime.events WHERE grain_type = 'project' AND grain_key = '{id}' AND seq <= 5");
+        await _cluster.Database.ExecuteAsync($"DELETE FROM project_events WHERE project_id = '{id}' AND seq <= 5");
         var behind = await other.GetFromJsonAsync<JsonElement>($"/api/projects/{id}/events?after=3");
         Assert.True(behind.GetProperty("gap").GetBoolean());
         Assert.Equal(6, behind.GetProperty("items")[0].GetProperty("seq").GetInt64());
         Assert.False((await other.GetFromJsonAsync<JsonElement>($"/api/projects/{id}/events?after=5")).GetProperty("gap").GetBoolean());
-        await _cluster.Database.ExecuteAsync($"DELETE FROM runtime.events WHERE grain_type = 'project' AND grain_key = '{id}'");
+        await _cluster.Database.ExecuteAsync($"DELETE FROM project_events WHERE project_id = '{id}'");
         var allGone = await other.GetFromJsonAsync<JsonElement>($"/api/projects/{id}/events?after=0");
         Assert.Empty(allGone.GetProperty("items").EnumerateArray());
         Assert.True(allGone.GetProperty("gap").GetBoolean());

@@ -17,6 +17,7 @@ public sealed class RequestLimitFixture : IAsyncLifetime
 
     public IPEndPoint Endpoint => new(IPAddress.Loopback, Cluster.Http.BaseAddress!.Port);
 
+    // No silo: the API validates and refuses on its own (grain calls would answer 503).
     public async Task InitializeAsync() => Cluster = await PipelineCluster.StartAsync(silos: 0);
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();

@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using Npgsql;
+
+namespace MediaActors.Api.Realtime;
+
+/// <summary>One stored project event: the project, its per-project sequence number, the kind, its JSON payload and when it happened.</summary>
+public sealed record StoredEvent(Guid ProjectId, long Seq, string Kind, JsonElement Payload, DateTimeOffset At);
+
+/// <summary>
+/// The project event log as this API host sees it: live events pushed by the silos (LISTEN on the channel the project
+/// grains NOTIFY after writing an event, in commit order) and reads by sequence number from the project_events table.
+/// One LISTEN connection per host, reconnected with backoff; events missed while it was down are read by clients' catch-up.
+/// </summary>
+public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> logger) : BackgroundService
+{
+    private const string Channel = "ma_events";
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly ConcurrentDictionary<Guid, Func<StoredEvent, ValueTask>> _handlers = new();
+    private readonly Channel<string> _notifications = System.Threading.Channels.Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>Calls <paramref name="handler"/> for every event committed from now on, by any silo, one at a time in commit order.</summary>
+    public IDisposable Subscribe(Func<StoredEvent, ValueTask> handler)
+    {
+        var id = Guid.NewGuid();
+        _handlers[id] = handler;
+        return new Subscription(() => _handlers.TryRemove(id, out _));
+    }
+
+    /// <summary>The events of one project after sequence number <paramref name="afterSeq"/>, in order.</summary>
+    public async Task<IReadOnlyList<StoredEvent>> ReadAsync(Guid projectId, long afterSeq, int limit = 500, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT seq, kind, payload::text, created_at FROM project_events WHERE project_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSeq });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Clamp(limit, 1, 10_000) });
+        var events = new List<StoredEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new StoredEvent(projectId, reader.GetInt64(0), reader.GetString(1), JsonDocument.Parse(reader.GetString(2)).RootElement.Clone(),
+                new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero)));
+        }
+
+        return events;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var deliver = Task.Run(() => DeliverAsync(stoppingToken), stoppingToken);
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+                connection.Notification += (_, e) => _notifications.Writer.TryWrite(e.Payload);
+                await using (var command = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                {
+                    await command.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                delay = TimeSpan.FromMilliseconds(200);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Event notification connection lost; reconnecting in {Delay}", delay);
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+
+        _notifications.Writer.TryComplete();
+        await deliver.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task DeliverAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var payload in _notifications.Reader.ReadAllAsync(stoppingToken))
+        {
+            if (_handlers.IsEmpty)
+            {
+                continue;
+            }
+
+            try
+            {
+                var notification = JsonSerializer.Deserialize<Notification>(payload, Json)!;
+                var stored = notification.Payload is { } inline
+                    ? new StoredEvent(notification.ProjectId, notification.Seq, notification.Kind, inline, notification.At)
+                    // Too large for a notification: read it from the log.
+                    : (await ReadAsync(notification.ProjectId, notification.Seq - 1, 1, stoppingToken)).FirstOrDefault();
+                if (stored is null)
+                {
+                    continue;
+                }
+
+                foreach (var handler in _handlers.Values)
+                {
+                    await handler(stored);
+                }
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError(ex, "Delivering an event notification failed");
+            }
+        }
+    }
+
+    /// <summary>What a project grain sends on the channel; Payload is null when the event was too large to inline.</summary>
+    private sealed record Notification(Guid ProjectId, long Seq, string Kind, JsonElement? Payload, DateTimeOffset At);
+
+    private sealed class Subscription(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
+    }
+}

@@ -1,0 +1,69 @@
+using MediaActors.Providers.Content;
+using MediaActors.Providers.Media;
+using MediaActors.Providers.Transcription;
+
+namespace MediaActors.Grains.Projects;
+
+/// <summary>One attempt at one step of a project: everything the step needs, and the attempt id its reports carry.</summary>
+[GenerateSerializer, Alias("StepRequest")]
+public sealed record StepRequest(
+    Guid ProjectId,
+    Guid AttemptId,
+    ProjectStep Step,
+    string UserId,
+    string Title,
+    ProjectSource? Source,
+    BlobRef? Video,
+    BlobRef? Audio,
+    BlobRef? CompressedAudio,
+    double DurationSeconds);
+
+/// <summary>Downloading's result: the source video in blob storage.</summary>
+[GenerateSerializer, Alias("IngestOutput")]
+public sealed record IngestOutput(BlobRef Video, long SizeBytes, string Md5, string? Title);
+
+/// <summary>Extracting audio and uploading's result: metadata, the WAV, a compressed copy and a thumbnail.</summary>
+[GenerateSerializer, Alias("MediaOutput")]
+public sealed record MediaOutput(MediaInfo Media, BlobRef Audio, BlobRef CompressedAudio, BlobRef? Thumbnail);
+
+/// <summary>One searchable passage of a transcript with its embedding.</summary>
+[GenerateSerializer, Alias("TranscriptChunk")]
+public sealed record TranscriptChunk(int Index, double Start, double End, string Text, float[] Embedding);
+
+/// <summary>Generating embeddings' result.</summary>
+[GenerateSerializer, Alias("EmbedOutput")]
+public sealed record EmbedOutput(IReadOnlyList<TranscriptChunk> Chunks, string Provider, string Model);
+
+/// <summary>What a step produced; exactly the field of its step is set.</summary>
+[GenerateSerializer, Alias("StepOutput")]
+public sealed record StepOutput(
+    IngestOutput? Ingest = null,
+    MediaOutput? Media = null,
+    Transcript? Transcript = null,
+    Analysis? Analysis = null,
+    GeneratedContent? Content = null,
+    EmbedOutput? Embeddings = null);
+
+/// <summary>The grain that owns a step attempt: it receives the attempt's heartbeats and its outcome, tagged with the attempt id.</summary>
+[Alias("step-owner")]
+public interface IStepOwner : IGrainWithGuidKey
+{
+    /// <summary>The attempt is alive at <paramref name="fraction"/> (0-1) of its step; false means stop (cancelled or superseded).</summary>
+    [Alias("heartbeat")]
+    Task<bool> Heartbeat(Guid attemptId, double fraction, string? note);
+
+    [Alias("step-succeeded")]
+    Task StepSucceeded(Guid attemptId, StepOutput output);
+
+    /// <summary>The attempt failed; <paramref name="retryable"/> says whether another attempt may succeed.</summary>
+    [Alias("step-failed")]
+    Task StepFailed(Guid attemptId, string error, bool retryable);
+}
+
+/// <summary>Runs steps on the silo it is called from; <see cref="Start"/> returns once the step is accepted, not when it ends.</summary>
+[Alias("step-worker")]
+public interface IStepWorker : IGrainWithIntegerKey
+{
+    [Alias("start")]
+    Task Start(StepRequest request);
+}

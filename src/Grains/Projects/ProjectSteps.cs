@@ -1,0 +1,191 @@
+using MediaActors.Providers;
+using System.Text;
+using MediaActors.Providers.Content;
+using MediaActors.Providers.Ingestion;
+using MediaActors.Providers.Media;
+using MediaActors.Providers.Search;
+using MediaActors.Providers.Storage;
+using MediaActors.Providers.Transcription;
+using Microsoft.Extensions.Options;
+
+namespace MediaActors.Grains.Projects;
+
+/// <summary>Reports a running step's progress (0-1 of the step, with an optional note) to the grain that owns it.</summary>
+public interface IStepProgress
+{
+    void Report(double fraction, string? note = null);
+}
+
+/// <summary>One step of the project pipeline, run by <see cref="StepRunner"/> on the silo that accepted it.</summary>
+public interface IProjectStep
+{
+    Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken);
+}
+
+/// <summary>Downloading: a link is fetched (yt-dlp or HTTP) into blob storage; an upload is already there and only checked.</summary>
+public sealed class IngestStep(BlobStore blobs, LinkDownloader links, ProjectReads reads, IOptions<MediaOptions> media) : IProjectStep
+{
+    public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken)
+    {
+        if (request.Source!.Kind == ProjectSource.UploadKind)
+        {
+            var blob = await reads.UploadBlobAsync(request.Source!.UploadId!.Value, request.UserId, cancellationToken);
+            var info = await blobs.GetInfoAsync(blob.Container, blob.Name, cancellationToken)
+                ?? throw StepException.Permanent("The uploaded file is no longer in blob storage.");
+            var md5 = await blobs.GetOrComputeMd5Async(blob.Container, blob.Name, cancellationToken);
+            progress.Report(1);
+            return new StepOutput(Ingest: new IngestOutput(blob, info.SizeBytes, Convert.ToHexStringLower(md5), null));
+        }
+
+        using var temp = new TempFolder(media.Value.TempDirectory, request.AttemptId.ToString("N"));
+        var download = (await links.DownloadAsync(request.Source!.Url!, temp.Path,
+            new Progress<double>(p => progress.Report(p * 0.8)), cancellationToken)).Media;
+        var extension = Path.GetExtension(download.FilePath) is { Length: > 1 and <= 6 } ext ? ext.ToLowerInvariant() : ".mp4";
+        // A deterministic name: a retried download overwrites the same blob.
+        var target = new BlobRef(Containers.Videos, $"{request.UserId}/{request.ProjectId}/source{extension}");
+        var stored = await blobs.UploadFileAsync(target.Container, target.Name, download.FilePath, download.ContentType ?? "application/octet-stream",
+            new Progress<double>(p => progress.Report(0.8 + p * 0.2)), cancellationToken);
+        return new StepOutput(Ingest: new IngestOutput(target, stored.SizeBytes, Convert.ToHexStringLower(stored.Md5!), download.Title));
+    }
+}
+
+/// <summary>Extracting audio, then uploading: metadata, the 16 kHz WAV, a compressed copy and a thumbnail, all stored in blobs.</summary>
+public sealed class MediaStep(BlobStore blobs, MediaTools tools, IOptions<MediaOptions> options) : IProjectStep
+{
+    public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken)
+    {
+        using var temp = new TempFolder(options.Value.TempDirectory, request.AttemptId.ToString("N"));
+        var source = temp.File("source" + Path.GetExtension(request.Video!.Name));
+        await blobs.DownloadToFileAsync(request.Video!.Container, request.Video!.Name, source, null, cancellationToken);
+        progress.Report(0.1);
+
+        var info = await tools.ProbeAsync(source, cancellationToken);
+        if (!info.HasAudio)
+        {
+            throw StepException.Permanent("The video has no audio track, so there is nothing to transcribe.");
+        }
+
+        if (info.DurationSeconds <= 0)
+        {
+            throw StepException.Permanent("The media has no duration: it is empty or corrupt.");
+        }
+
+        var wav = temp.File("audio.wav");
+        var mp3 = temp.File("audio.mp3");
+        await tools.ExtractWavAsync(source, wav, info.DurationSeconds, new Progress<double>(p => progress.Report(0.1 + p * 0.6)), cancellationToken);
+        await tools.CompressAudioAsync(source, mp3, info.DurationSeconds, null, cancellationToken);
+        string? thumbnail = null;
+        if (info.HasVideo)
+        {
+            thumbnail = temp.File("thumbnail.jpg");
+            await tools.ThumbnailAsync(source, thumbnail, info.DurationSeconds, cancellationToken);
+        }
+
+        progress.Report(0, "uploading");
+        var prefix = $"{request.UserId}/{request.ProjectId}";
+        var audio = new BlobRef(Containers.Audio, $"{prefix}/audio.wav");
+        var compressed = new BlobRef(Containers.Audio, $"{prefix}/audio.mp3");
+        await blobs.UploadFileAsync(audio.Container, audio.Name, wav, "audio/wav", new Progress<double>(p => progress.Report(p * 0.8)), cancellationToken);
+        await blobs.UploadFileAsync(compressed.Container, compressed.Name, mp3, "audio/mpeg", null, cancellationToken);
+        BlobRef? thumb = null;
+        if (thumbnail is not null && File.Exists(thumbnail))
+        {
+            thumb = new BlobRef(Containers.Thumbnails, $"{prefix}/thumbnail.jpg");
+            await blobs.UploadFileAsync(thumb.Container, thumb.Name, thumbnail, "image/jpeg", null, cancellationToken);
+        }
+
+        return new StepOutput(Media: new MediaOutput(info, audio, compressed, thumb));
+    }
+}
+
+/// <summary>Transcribing, with the configured provider.</summary>
+public sealed class TranscribeStep(BlobStore blobs, ITranscriber transcriber, IOptions<MediaOptions> options) : IProjectStep
+{
+    public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken)
+    {
+        using var temp = new TempFolder(options.Value.TempDirectory, request.AttemptId.ToString("N"));
+        var wav = temp.File("audio.wav");
+        await blobs.DownloadToFileAsync(request.Audio!.Container, request.Audio!.Name, wav, null, cancellationToken);
+        string? compressed = null;
+        if (request.CompressedAudio is { } copy)
+        {
+            compressed = temp.File("audio.mp3");
+            await blobs.DownloadToFileAsync(copy.Container, copy.Name, compressed, null, cancellationToken);
+        }
+
+        return new StepOutput(Transcript: await transcriber.TranscribeAsync(new TranscriptionInput(wav, compressed, request.DurationSeconds),
+            new Progress<double>(p => progress.Report(p)), cancellationToken));
+    }
+}
+
+/// <summary>Analyzing: summary, topics, sentiment, category.</summary>
+public sealed class AnalyzeStep(ProjectReads reads, IContentGenerator generator) : IProjectStep
+{
+    public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken) =>
+        new(Analysis: await generator.AnalyzeAsync(request.Title, await reads.TranscriptAsync(request.ProjectId, cancellationToken), cancellationToken));
+}
+
+/// <summary>Generating content: blog post, X thread, LinkedIn post.</summary>
+public sealed class GenerateStep(ProjectReads reads, IContentGenerator generator) : IProjectStep
+{
+    public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken)
+    {
+        var transcript = await reads.TranscriptAsync(request.ProjectId, cancellationToken);
+        var analysis = await reads.AnalysisAsync(request.ProjectId, cancellationToken);
+        return new StepOutput(Content: await generator.GenerateAsync(request.Title, transcript, analysis, cancellationToken));
+    }
+}
+
+/// <summary>Generating embeddings of transcript passages (about a minute or 120 words each).</summary>
+public sealed class EmbedStep(ProjectReads reads, IEmbedder embedder) : IProjectStep
+{
+    public const double MaxPassageSeconds = 60;
+    public const int MaxPassageWords = 120;
+
+    public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken)
+    {
+        var transcript = await reads.TranscriptAsync(request.ProjectId, cancellationToken);
+        var passages = Passages(transcript.Segments);
+        var vectors = passages.Count == 0 ? [] : await embedder.EmbedAsync(passages.Select(p => p.Text).ToList(), cancellationToken);
+        var chunks = passages.Select((p, i) => new TranscriptChunk(i, p.Start, p.End, p.Text, vectors[i])).ToList();
+        return new StepOutput(Embeddings: new EmbedOutput(chunks, embedder.Name, embedder.Model));
+    }
+
+    /// <summary>Groups consecutive segments into passages.</summary>
+    public static List<(double Start, double End, string Text)> Passages(IReadOnlyList<TranscriptSegment> segments)
+    {
+        var passages = new List<(double, double, string)>();
+        var text = new StringBuilder();
+        double start = 0, end = 0;
+        var words = 0;
+        foreach (var segment in segments.Where(s => !string.IsNullOrWhiteSpace(s.Text)))
+        {
+            if (text.Length > 0 && (segment.End - start > MaxPassageSeconds || words >= MaxPassageWords))
+            {
+                passages.Add((start, end, text.ToString()));
+                text.Clear();
+                words = 0;
+            }
+
+            if (text.Length == 0)
+            {
+                start = segment.Start;
+            }
+            else
+            {
+                text.Append(' ');
+            }
+
+            text.Append(segment.Text.Trim());
+            words += segment.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+            end = segment.End;
+        }
+
+        if (text.Length > 0)
+        {
+            passages.Add((start, end, text.ToString()));
+        }
+
+        return passages;
+    }
+}

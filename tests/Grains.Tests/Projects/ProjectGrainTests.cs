@@ -1,0 +1,187 @@
+using MediaActors.Grains.Projects;
+using MediaActors.Providers;
+
+namespace MediaActors.Grains.Tests.Projects;
+
+/// <summary>The project state machine on a real (in-process) Orleans cluster: steps, retries on the clock, cancel, stale results.</summary>
+public sealed class ProjectGrainTests(ProjectTestCluster cluster) : IClassFixture<ProjectTestCluster>
+{
+    private static readonly string[] Order = ["downloading", "extracting_audio", "uploading", "transcribing", "analyzing", "generating_content", "generating_embeddings", "storing"];
+
+    [Fact]
+    public async Task A_project_runs_every_step_once_and_numbers_its_events_without_gap()
+    {
+        var (id, grain) = await cluster.CreateAsync();
+        await cluster.Store.WaitForAsync(id, "completed");
+
+        var view = await grain.Get();
+        Assert.Equal(ProjectStatus.Completed, view.Status);
+        Assert.Equal(100, view.Progress);
+        Assert.Equal(Order, view.Steps.Select(s => ProjectStore.Name(s.Name)));
+        Assert.All(view.Steps, s => Assert.Equal(("completed", 1), (s.Status, s.Attempts)));
+        var events = cluster.Store.Events(id);
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Seq));
+        Assert.Equal("created", events[0].Kind);
+        Assert.Equal("completed", events[^1].Kind);
+        Assert.Equal(view.EventSeq, events[^1].Seq);
+        Assert.Contains(events, e => e.Kind == "transcript_ready");
+        Assert.Contains(events, e => e.Kind == "content_ready");
+        foreach (var row in new[] { "transcript", "analysis", "content", "chunks" })
+        {
+            Assert.Equal(1, cluster.Store.RowsOf(id, row));
+        }
+
+        // Each step of the pipeline ran once (extracting audio and uploading are one run).
+        Assert.Equal(6, cluster.Steps.Runs.Count(r => r.Project == id));
+    }
+
+    [Fact]
+    public async Task A_transient_failure_retries_only_once_its_backoff_has_passed_on_the_clock()
+    {
+        var id = Guid.NewGuid();
+        cluster.Steps.Then(id, ProjectStep.Transcribing, (_, _, _) => throw StepException.Retryable("The transcription service answered 503."));
+        var grain = cluster.Client.GetGrain<IProjectGrain>(id);
+        await grain.Create(new CreateProject("user-1", "t", new ProjectSource(ProjectSource.UrlKind, null, "https://example.com/a.mp4", "direct"), true));
+
+        var scheduled = await cluster.Store.WaitForAsync(id, "retry_scheduled");
+        Assert.Contains("503", scheduled.Payload);
+        Assert.Contains($"\"retryInSeconds\":{ProjectTestCluster.RetryBackoff.TotalSeconds}", scheduled.Payload);
+        // The grain's timer ticks several times meanwhile, but the clock has not reached the retry.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, cluster.Steps.RunsOf(id, ProjectStep.Transcribing));
+        Assert.Equal(ProjectStatus.Processing, (await grain.Get()).Status);
+
+        cluster.Clock.Advance(ProjectTestCluster.RetryBackoff);
+        await cluster.Store.WaitForAsync(id, "completed");
+        var transcribing = (await grain.Get()).Steps.Single(s => s.Name == ProjectStep.Transcribing);
+        Assert.Equal(("completed", 2), (transcribing.Status, transcribing.Attempts));
+        Assert.Equal(2, cluster.Steps.RunsOf(id, ProjectStep.Transcribing));
+    }
+
+    [Fact]
+    public async Task A_permanent_failure_fails_at_once_and_retry_resumes_from_that_step()
+    {
+        var id = Guid.NewGuid();
+        cluster.Steps.Then(id, ProjectStep.Analyzing, (_, _, _) => throw StepException.Permanent("The content service refused the request."));
+        var grain = cluster.Client.GetGrain<IProjectGrain>(id);
+        await grain.Create(new CreateProject("user-1", "t", new ProjectSource(ProjectSource.UrlKind, null, "https://example.com/a.mp4", "direct"), true));
+
+        await cluster.Store.WaitForAsync(id, "failed");
+        var failed = await grain.Get();
+        Assert.Equal(ProjectStatus.Failed, failed.Status);
+        Assert.Equal("The content service refused the request.", failed.Error);
+        Assert.Equal(1, cluster.Steps.RunsOf(id, ProjectStep.Analyzing));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.Client.GetGrain<IProjectGrain>(Guid.NewGuid()).Retry());
+
+        await grain.Retry();
+        await cluster.Store.WaitForAsync(id, "completed");
+        Assert.Equal(1, cluster.Steps.RunsOf(id, ProjectStep.Downloading));
+        Assert.Equal(1, cluster.Steps.RunsOf(id, ProjectStep.Transcribing));
+        Assert.Equal(2, cluster.Steps.RunsOf(id, ProjectStep.Analyzing));
+        Assert.Null((await grain.Get()).Error);
+    }
+
+    [Fact]
+    public async Task Reads_are_answered_while_a_step_runs_and_cancel_reaches_the_step()
+    {
+        var id = Guid.NewGuid();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.Steps.Then(id, ProjectStep.Transcribing, async (_, progress, cancellationToken) =>
+        {
+            progress.Report(0.5);
+            running.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            finally
+            {
+                stopped.TrySetResult();
+            }
+
+            return ScriptedSteps.Output(ProjectStep.Transcribing);
+        });
+        var grain = cluster.Client.GetGrain<IProjectGrain>(id);
+        await grain.Create(new CreateProject("user-1", "t", new ProjectSource(ProjectSource.UrlKind, null, "https://example.com/a.mp4", "direct"), true));
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The grain is not blocked by its running step: it answers reads and reports the step's progress.
+        await cluster.Store.WaitForAsync(id, "progress", e => e.Payload.Contains("\"progress\":47", StringComparison.Ordinal));
+        var during = await grain.Get().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal((ProjectStatus.Processing, ProjectStep.Transcribing, 47), (during.Status, during.Step, during.Progress));
+
+        var cancelled = await grain.Cancel().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(ProjectStatus.Cancelled, cancelled.Status);
+        // The step's cancellation token fires within a heartbeat or two.
+        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(ProjectStatus.Cancelled, (await grain.Get()).Status);
+        Assert.Equal(0, cluster.Store.RowsOf(id, "transcript"));
+        Assert.Equal("cancelled", cluster.Store.Events(id)[^1].Kind);
+    }
+
+    [Fact]
+    public async Task Results_and_heartbeats_of_another_attempt_are_ignored()
+    {
+        var id = Guid.NewGuid();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.Steps.Then(id, ProjectStep.Transcribing, async (_, _, _) =>
+        {
+            running.TrySetResult();
+            await release.Task;
+            return ScriptedSteps.Output(ProjectStep.Transcribing);
+        });
+        var grain = cluster.Client.GetGrain<IProjectGrain>(id);
+        await grain.Create(new CreateProject("user-1", "t", new ProjectSource(ProjectSource.UrlKind, null, "https://example.com/a.mp4", "direct"), true));
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var before = await grain.Get();
+
+        var owner = cluster.Client.GetGrain<IStepOwner>(id);
+        var stranger = Guid.NewGuid();
+        Assert.False(await owner.Heartbeat(stranger, 1, null));
+        await owner.StepSucceeded(stranger, ScriptedSteps.Output(ProjectStep.Transcribing));
+        await owner.StepFailed(stranger, "late failure", retryable: false);
+
+        var after = await grain.Get();
+        Assert.Equal((before.Status, before.Step, before.EventSeq), (after.Status, after.Step, after.EventSeq));
+        Assert.Equal(0, cluster.Store.RowsOf(id, "transcript"));
+
+        release.TrySetResult();
+        await cluster.Store.WaitForAsync(id, "completed");
+        Assert.Equal(1, cluster.Store.RowsOf(id, "transcript"));
+    }
+}
+
+/// <summary>A silo that stops while it runs a step: the step is handed back and runs again on the other silo.</summary>
+public sealed class ProjectFailoverTests(ProjectTestCluster.TwoSilos silos) : IClassFixture<ProjectTestCluster.TwoSilos>
+{
+    [Fact]
+    public async Task A_step_on_a_stopping_silo_runs_again_on_another_and_the_project_completes()
+    {
+        var cluster = silos.Fixture;
+        var id = Guid.NewGuid();
+        var running = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.Steps.Then(id, ProjectStep.Transcribing, async (request, _, cancellationToken) =>
+        {
+            running.TrySetResult(cluster.Steps.Runs.Last(r => r.Attempt == request.AttemptId).Silo);
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return ScriptedSteps.Output(ProjectStep.Transcribing);
+        });
+        var grain = cluster.Client.GetGrain<IProjectGrain>(id);
+        await grain.Create(new CreateProject("user-1", "t", new ProjectSource(ProjectSource.UrlKind, null, "https://example.com/a.mp4", "direct"), true));
+        var first = await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        await cluster.Cluster.StopSiloAsync(cluster.Cluster.Silos.Single(s => s.SiloAddress.ToString() == first));
+        // The stopping silo hands the step back as a retryable failure: it runs again once the backoff passed.
+        await cluster.Store.WaitForAsync(id, "retry_scheduled");
+        cluster.Clock.Advance(ProjectTestCluster.RetryBackoff);
+        await cluster.Store.WaitForAsync(id, "completed");
+
+        var runs = cluster.Steps.Runs.Where(r => r.Project == id && r.Step == ProjectStep.Transcribing).ToList();
+        Assert.Equal(2, runs.Count);
+        Assert.NotEqual(first, runs[1].Silo);
+        Assert.Equal(2, (await grain.Get()).Steps.Single(s => s.Name == ProjectStep.Transcribing).Attempts);
+        Assert.Contains(cluster.Store.Events(id), e => e.Kind == "retry_scheduled" && e.Payload.Contains("stopped", StringComparison.Ordinal));
+    }
+}
