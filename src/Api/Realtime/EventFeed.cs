@@ -11,7 +11,8 @@ public sealed record StoredEvent(Guid ProjectId, long Seq, string Kind, JsonElem
 /// <summary>
 /// The project event log as this API host sees it: live events pushed by the silos (LISTEN on the channel the project
 /// grains NOTIFY after writing an event, in commit order) and reads by sequence number from the project_events table.
-/// One LISTEN connection per host, reconnected with backoff; events missed while it was down are read by clients' catch-up.
+/// One LISTEN connection per host, reconnected with backoff; after a reconnect, the events written since shortly before the
+/// connection was lost are read from the table and delivered again (the relay drops what it already sent).
 /// </summary>
 public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> logger) : BackgroundService
 {
@@ -19,7 +20,11 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly ConcurrentDictionary<Guid, Func<StoredEvent, ValueTask>> _handlers = new();
-    private readonly Channel<string> _notifications = System.Threading.Channels.Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    // Notification payloads (string) and replays after a reconnect (StoredEvent[]), in the order they happened.
+    private readonly Channel<object> _notifications = System.Threading.Channels.Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>How far before a lost connection the replay after a reconnect starts (commit and clock skew between hosts).</summary>
+    private static readonly TimeSpan ReplayMargin = TimeSpan.FromSeconds(10);
 
     /// <summary>Calls <paramref name="handler"/> for every event committed from now on, by any silo, one at a time in commit order.</summary>
     public IDisposable Subscribe(Func<StoredEvent, ValueTask> handler)
@@ -48,10 +53,28 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
         return events;
     }
 
+    /// <summary>Every event written since <paramref name="since"/>, per project in sequence order (at most 100,000).</summary>
+    private async Task<StoredEvent[]> ReadSinceAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT project_id, seq, kind, payload::text, created_at FROM project_events WHERE created_at >= $1 ORDER BY project_id, seq LIMIT 100000");
+        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = since.UtcDateTime });
+        var events = new List<StoredEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new StoredEvent(reader.GetGuid(0), reader.GetInt64(1), reader.GetString(2), JsonDocument.Parse(reader.GetString(3)).RootElement.Clone(),
+                new DateTimeOffset(reader.GetDateTime(4), TimeSpan.Zero)));
+        }
+
+        return [.. events];
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var deliver = Task.Run(() => DeliverAsync(stoppingToken), stoppingToken);
         var delay = TimeSpan.FromMilliseconds(200);
+        DateTimeOffset? lostAt = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -61,6 +84,15 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
                 await using (var command = new NpgsqlCommand($"LISTEN {Channel}", connection))
                 {
                     await command.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                if (lostAt is { } since)
+                {
+                    // Listening again: what was written while nobody listened is read from the log.
+                    var missed = await ReadSinceAsync(since - ReplayMargin, stoppingToken);
+                    _notifications.Writer.TryWrite(missed);
+                    logger.LogInformation("Event notifications reconnected; {Count} events written meanwhile replayed", missed.Length);
+                    lostAt = null;
                 }
 
                 delay = TimeSpan.FromMilliseconds(200);
@@ -75,6 +107,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
             }
             catch (Exception ex)
             {
+                lostAt ??= DateTimeOffset.UtcNow;
                 logger.LogWarning(ex, "Event notification connection lost; reconnecting in {Delay}", delay);
                 await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
@@ -87,7 +120,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
 
     private async Task DeliverAsync(CancellationToken stoppingToken)
     {
-        await foreach (var payload in _notifications.Reader.ReadAllAsync(stoppingToken))
+        await foreach (var item in _notifications.Reader.ReadAllAsync(stoppingToken))
         {
             if (_handlers.IsEmpty)
             {
@@ -96,19 +129,26 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
 
             try
             {
-                var notification = JsonSerializer.Deserialize<Notification>(payload, Json)!;
-                var stored = notification.Payload is { } inline
-                    ? new StoredEvent(notification.ProjectId, notification.Seq, notification.Kind, inline, notification.At)
-                    // Too large for a notification: read it from the log.
-                    : (await ReadAsync(notification.ProjectId, notification.Seq - 1, 1, stoppingToken)).FirstOrDefault();
-                if (stored is null)
+                IReadOnlyList<StoredEvent> events;
+                if (item is StoredEvent[] replay)
                 {
-                    continue;
+                    events = replay;
+                }
+                else
+                {
+                    var notification = JsonSerializer.Deserialize<Notification>((string)item, Json)!;
+                    events = notification.Payload is { } inline
+                        ? [new StoredEvent(notification.ProjectId, notification.Seq, notification.Kind, inline, notification.At)]
+                        // Too large for a notification: read it from the log.
+                        : await ReadAsync(notification.ProjectId, notification.Seq - 1, 1, stoppingToken);
                 }
 
-                foreach (var handler in _handlers.Values)
+                foreach (var stored in events)
                 {
-                    await handler(stored);
+                    foreach (var handler in _handlers.Values)
+                    {
+                        await handler(stored);
+                    }
                 }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

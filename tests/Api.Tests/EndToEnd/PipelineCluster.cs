@@ -168,11 +168,13 @@ public sealed class PipelineCluster : IAsyncDisposable
         {
             // The API serves before its Orleans client reached a silo (grain calls answer 503 meanwhile): a project that
             // does not exist answers 404 once the grain answered.
+            // A silo starting on a machine busy with other test assemblies can take a while: a deadline of its own.
             using var ready = new HttpClient { BaseAddress = baseAddress };
             ready.DefaultRequestHeaders.Add("X-Api-Key", (await File.ReadAllTextAsync(keyFile)).Trim());
+            var reachDeadline = DateTime.UtcNow.AddSeconds(150);
             while ((await ready.GetAsync($"/api/projects/{Guid.NewGuid()}")).StatusCode != HttpStatusCode.NotFound)
             {
-                if (api.HasExited || DateTime.UtcNow > deadline)
+                if (api.HasExited || DateTime.UtcNow > reachDeadline)
                 {
                     throw new InvalidOperationException($"The API did not reach a silo:\n{api.Output}\n" +
                         string.Join("\n", _silos.Select(s => $"--- {s.Name} ---\n{s.Output}")));
