@@ -42,6 +42,7 @@ export MA_CHAOS_PROJECTS=$PROJECTS MA_CHAOS_KILL_SECONDS=$KILL_SECONDS MA_CHAOS_
 ma_log "building (Release)"
 dotnet build MediaActors.sln -c Release -nologo -v q >/dev/null || ma_die "build failed"
 
+: >"$DATA/pg-restart.log"
 if ((PG_RESTART_AFTER > 0)); then
   (
     sleep "$PG_RESTART_AFTER"
