@@ -607,7 +607,8 @@ public sealed class ProjectGrain(
     /// <summary>While this activation lives, a timer checks more often than the reminder can; the reminder is the backstop.</summary>
     private void ArmTimer()
     {
-        if (_timer is not null)
+        // A project waiting for its upload (maybe for a day) needs no timer: the reminder checks the upload's row.
+        if (_timer is not null || State.Status == ProjectStatus.Uploading)
         {
             return;
         }
@@ -627,10 +628,7 @@ public sealed class ProjectGrain(
                 await FlushAsync();
             }
 
-            if (State.Status != ProjectStatus.Uploading)
-            {
-                await CheckAsync();
-            }
+            await CheckAsync();
         }, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
     }
 

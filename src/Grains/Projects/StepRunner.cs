@@ -20,7 +20,7 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
     private readonly ProjectOptions _options = options.Value;
     private readonly ConcurrentDictionary<Guid, Attempt> _running = new();
     private readonly CancellationTokenSource _stopping = new();
-    private SemaphoreSlim? _slots;
+    private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.StepConcurrency));
 
     /// <summary>The attempts accepted here and not finished yet.</summary>
     public int Running => _running.Count;
@@ -49,7 +49,7 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
         var owner = grains.GetGrain<IStepOwner>(request.ProjectId);
         var token = attempt.Cancellation.Token;
         var heartbeats = Task.Run(() => HeartbeatAsync(owner, attempt));
-        var slots = _slots ??= new SemaphoreSlim(Math.Max(1, _options.StepConcurrency));
+        var slots = _slots;
         var acquired = false;
         try
         {
