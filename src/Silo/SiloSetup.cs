@@ -28,6 +28,22 @@ public static class SiloSetup
             o.Invariant = "Npgsql";
             o.ConnectionString = connectionString;
         });
+        silo.UseMediaActorsStateAndReminders(connectionString);
+        // Quick failover: a silo that stops answering is declared dead after about ProbeTimeout x NumMissedProbesLimit.
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = settings.ProbeTimeout;
+            o.NumMissedProbesLimit = settings.NumMissedProbesLimit;
+            o.DefunctSiloExpiration = TimeSpan.FromHours(1);
+            o.DefunctSiloCleanupPeriod = TimeSpan.FromMinutes(10);
+        });
+        silo.AddDashboard();
+        return silo;
+    }
+
+    /// <summary>Grain state (as JSON) and reminders on PostgreSQL, and the contracts' serializers: what grains need, whatever the clustering.</summary>
+    public static ISiloBuilder UseMediaActorsStateAndReminders(this ISiloBuilder silo, string connectionString)
+    {
         silo.AddAdoNetGrainStorage(StorageNames.Projects, o =>
         {
             o.Invariant = "Npgsql";
@@ -41,16 +57,7 @@ public static class SiloSetup
         });
         // The project watchdog's period is a product setting (Projects:WatchdogPeriod, seconds in tests); Orleans' floor of 1 min would hide it.
         silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
-        // Quick failover: a silo that stops answering is declared dead after about ProbeTimeout x NumMissedProbesLimit.
-        silo.Configure<ClusterMembershipOptions>(o =>
-        {
-            o.ProbeTimeout = settings.ProbeTimeout;
-            o.NumMissedProbesLimit = settings.NumMissedProbesLimit;
-            o.DefunctSiloExpiration = TimeSpan.FromHours(1);
-            o.DefunctSiloCleanupPeriod = TimeSpan.FromMinutes(10);
-        });
         silo.Services.AddSerializer(s => s.AddMediaActorsContracts());
-        silo.AddDashboard();
         return silo;
     }
 }

@@ -60,19 +60,8 @@ public sealed class ProjectTestCluster : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(Silos);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddAdoNetGrainStorage(StorageNames.Projects, o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = connectionString;
-                o.GrainStorageSerializer = new JsonGrainStateSerializer();
-            });
-            silo.UseAdoNetReminderService(o =>
-            {
-                o.Invariant = "Npgsql";
-                o.ConnectionString = connectionString;
-            });
-            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
-            silo.Services.AddSerializer(s => s.AddMediaActorsContracts());
+            // The silo's own state, reminder and serializer setup; only the clustering is the test cluster's.
+            silo.UseMediaActorsStateAndReminders(connectionString);
             silo.Services.AddSingleton<TimeProvider>(Clock);
             silo.Services.AddSingleton<IProjectStore>(Store);
             silo.Services.AddSingleton(new BlobStore(PipelineBlobs));
