@@ -2,8 +2,9 @@
 // Usage: node latency.mjs BASE_URL API_KEY CLIENTS TARGET_EVENTS FAIL_URL
 // Opens CLIENTS hub connections (one Node process) with the dev key, then creates projects from FAIL_URL (a URL that
 // fails fast, so each project emits several events), paced, until connection 0 has seen TARGET_EVENTS events.
-// Latency of a receipt = Date.now() in the callback - event.at (PostgreSQL now() of the turn's transaction, i.e.
-// its START, a little before the commit: latency is slightly overstated). Same machine, same clock.
+// Latency of a receipt = Date.now() in the callback - event.at (the ProjectGrain's clock when it raised the event,
+// before it wrote its state and then the event: the latency includes both PostgreSQL commits). Same machine, same
+// clock. The median latency of the first and of the last connection opened shows what the fan-out order costs.
 // Prints one JSON line with the statistics.
 import { createRequire } from 'node:module';
 
@@ -19,6 +20,7 @@ const firstClientEvents = new Set();
 let phase = 'before'; // before -> measuring -> after
 const outside = { before: 0, after: 0 };
 const kinds = {};
+const firstAndLast = { first: [], last: [] };
 
 const connections = [];
 async function open(i) {
@@ -30,7 +32,10 @@ async function open(i) {
   c.on('projectEvent', (e) => {
     const now = Date.now();
     if (phase !== 'measuring') { outside[phase]++; return; }
-    receipts.push(now - Date.parse(e.at));
+    const latency = now - Date.parse(e.at);
+    receipts.push(latency);
+    if (i === 0) firstAndLast.first.push(latency);
+    if (i === CLIENTS - 1 && CLIENTS > 1) firstAndLast.last.push(latency);
     perClient[i]++;
     if (i === 0) { firstClientEvents.add(`${e.projectId}/${e.seq}`); kinds[e.kind] = (kinds[e.kind] || 0) + 1; }
   });
@@ -67,6 +72,7 @@ phase = 'after';
 const events = firstClientEvents.size;
 const sorted = receipts.slice().sort((a, b) => a - b);
 const q = (p) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] : null;
+const median = (xs) => xs.length ? xs.slice().sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] : null;
 const minPer = Math.min(...perClient);
 const maxPer = Math.max(...perClient);
 console.log(JSON.stringify({
@@ -74,6 +80,7 @@ console.log(JSON.stringify({
   receipts: sorted.length, receiptsPerClientMin: minPer, receiptsPerClientMax: maxPer,
   p50: q(0.5), p90: q(0.9), p99: q(0.99), max: sorted.at(-1), min: sorted[0],
   mean: sorted.length ? +(sorted.reduce((a, b) => a + b, 0) / sorted.length).toFixed(1) : null,
+  p50FirstConnection: median(firstAndLast.first), p50LastConnection: median(firstAndLast.last),
   receiptsBeforeWindow: outside.before, kindsSeenByClient0: kinds,
 }));
 // Anything still arriving 3 s after the window closed (a backlog) is counted too.

@@ -6,7 +6,8 @@
 # project completes, no result row is written twice and a .NET SignalR client sees every event in order with no gap;
 # this script prints the time to resume after each kill. Output: .data/bench/chaos/run.log and summary.txt.
 #
-# Usage: bench/chaos/run.sh            (environment: PROJECTS, KILL_SECONDS, PG_RESTART_AFTER; 0 = no restart)
+# Usage: bench/chaos/run.sh            (environment: PROJECTS, KILL_SECONDS, PG_RESTART_AFTER; 0 = no restart,
+#                                      KILLS: at most this many kills, 0 = none: the same projects undisturbed)
 set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=scripts/lib.sh
@@ -18,6 +19,7 @@ BLOB_PORT=${MA_BENCH_BLOB_PORT:-10016}
 PROJECTS=${PROJECTS:-100}
 KILL_SECONDS=${KILL_SECONDS:-15}
 PG_RESTART_AFTER=${PG_RESTART_AFTER:-120}
+KILLS=${KILLS:-100000}
 
 cleanup() {
   [[ -z ${RESTARTER:-} ]] || kill "$RESTARTER" 2>/dev/null || true
@@ -37,7 +39,7 @@ ma_start_azurite "$DATA/azurite" "$BLOB_PORT"
 export MA_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres"
 MA_TEST_BLOBS=$(ma_blob_connection_string "$BLOB_PORT")
 export MA_TEST_BLOBS MA_TEST_NODE_MODULES="$PWD/tools/node_modules"
-export MA_CHAOS_PROJECTS=$PROJECTS MA_CHAOS_KILL_SECONDS=$KILL_SECONDS MA_CHAOS_KILLS=100000
+export MA_CHAOS_PROJECTS=$PROJECTS MA_CHAOS_KILL_SECONDS=$KILL_SECONDS MA_CHAOS_KILLS=$KILLS
 
 ma_log "building (Release)"
 dotnet build MediaActors.sln -c Release -nologo -v q >/dev/null || ma_die "build failed"
@@ -53,17 +55,17 @@ if ((PG_RESTART_AFTER > 0)); then
   RESTARTER=$!
 fi
 
-ma_log "chaos: $PROJECTS projects, a silo killed every ${KILL_SECONDS}s, PostgreSQL restarted after ${PG_RESTART_AFTER}s"
+ma_log "chaos: $PROJECTS projects, a silo killed every ${KILL_SECONDS}s (at most $KILLS), PostgreSQL restarted after ${PG_RESTART_AFTER}s"
 set +e
 dotnet test tests/Api.Tests/Api.Tests.csproj -c Release --no-build --filter "FullyQualifiedName~ChaosTests" \
   --logger "console;verbosity=detailed" 2>&1 | tee "$DATA/run.log"
 RC=${PIPESTATUS[0]}
 set -e
 {
-  echo "chaos run $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD): $PROJECTS projects, kill every ${KILL_SECONDS}s, PostgreSQL restart after ${PG_RESTART_AFTER}s"
+  echo "chaos run $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD): $PROJECTS projects, kill every ${KILL_SECONDS}s (at most $KILLS), PostgreSQL restart after ${PG_RESTART_AFTER}s"
   grep -E 'killed|all final' "$DATA/run.log" | sed 's/^ *//' | sed -E 's/; (processing|completed|queued).*//'
   cat "$DATA/pg-restart.log" 2>/dev/null || true
-  grep -o 'RESUME .*' "$DATA/run.log" || true
+  grep -oE '(RESUME|LOST_STEPS) .*' "$DATA/run.log" || true
   grep -E '^(Passed|Failed)!' "$DATA/run.log" || true
 } | tee "$DATA/summary.txt"
 exit "$RC"

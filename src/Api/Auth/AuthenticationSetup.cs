@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.Tokens;
 
 namespace MediaActors.Api.Auth;
@@ -28,6 +29,7 @@ public static class AuthenticationSetup
     public static IServiceCollection AddMediaActorsAuthentication(this IServiceCollection services, IConfiguration configuration)
     {
         var jwt = configuration.GetSection("Auth:Jwt").Get<JwtSettings>() ?? new JwtSettings();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeys>();
         var authentication = services.AddAuthentication(Selector)
             .AddPolicyScheme(Selector, "API key or JWT", options => options.ForwardDefaultSelector = context => IsJwt(context.Request, jwt)

@@ -11,8 +11,8 @@ namespace MediaActors.Api.Tests.Hardening;
 /// What legitimately changes while the system idles, whatever the requests say, and is therefore left out (exactly that,
 /// nothing more):
 /// <list type="bullet">
-/// <item><c>public.api_keys.last_used_at</c>: every request that presents a key sets it (<c>ApiKeys.FindUserAsync</c>),
-/// malformed or not. The rest of the key row (hash, user, name, revocation) is compared.</item>
+/// <item><c>public.api_keys.last_used_at</c>: a request that presents a key sets it (<c>ApiKeys.FindUserAsync</c>, at most
+/// once per <c>Auth:KeyCacheSeconds</c> per host), malformed or not. The rest of the key row (hash, user, name, revocation) is compared.</item>
 /// <item><c>public.orleans_membership.i_am_alive_time</c>: each silo writes it periodically (Orleans' IAmAlive). The rest of
 /// the silo's row (address, generation, status, death votes, start time) is compared: a silo that joins, leaves or is
 /// suspected during the run shows.</item>

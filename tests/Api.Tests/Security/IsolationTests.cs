@@ -15,7 +15,8 @@ public sealed class IsolationTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster = await PipelineCluster.StartAsync();
+        // A valid key is remembered for 2 s per API host (Auth:KeyCacheSeconds, 10 s by default).
+        _cluster = await PipelineCluster.StartAsync(configure: s => s["Auth:KeyCacheSeconds"] = "2");
         _media = Directory.CreateTempSubdirectory("ma-media-").FullName;
     }
 
@@ -110,8 +111,16 @@ public sealed class IsolationTests : IAsyncLifetime
         using var client = new HttpClient { BaseAddress = _cluster.Http.BaseAddress };
         client.DefaultRequestHeaders.Add("X-Api-Key", secret);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/projects")).StatusCode);
+        // A second API host has seen (and remembers) the key too.
+        using var other = new HttpClient { BaseAddress = await _cluster.StartApiAsync() };
+        other.DefaultRequestHeaders.Add("X-Api-Key", secret);
+        Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/api/projects")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await _cluster.Http.DeleteAsync($"/api/keys/{key.GetProperty("id").GetString()}")).StatusCode);
+        // Refused at once by the host that revoked it, and by the other within Auth:KeyCacheSeconds.
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/projects")).StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await other.GetAsync("/api/projects")).StatusCode);
+        Assert.NotNull(await _cluster.Database.ScalarAsync<object?>("SELECT last_used_at FROM api_keys WHERE id = $1", Guid.Parse(key.GetProperty("id").GetString()!)) as DateTime?);
 
         // A JWT with a wrong signature or an expired one is refused.
         using var forged = new HttpClient { BaseAddress = _cluster.Http.BaseAddress };
