@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # cleanup functions are only called from traps
-# Pipeline benchmark (issue 3, "Benchmark"; results in docs/benchmarks-pipeline.md). In ONE invocation:
+# Pipeline benchmark (issue 3, "Benchmark"; results in docs/BENCHMARKS.md). In ONE invocation:
 #   1. a generated 10-minute video with real read speech (Debian's pocketsphinx-testdata clips, looped):
 #      (a) the raw tools on the file: ffmpeg -> 16 kHz mono s16le WAV, then the production LocalTranscriber
 #          (bench/Pipeline/Program.cs, default options); (b) the same file through the system as a client uses
@@ -443,7 +443,7 @@ step_times() {
 # The events a project published, by kind, as a JSON object (the API relays each one to its SignalR/SSE clients).
 project_events() {
   "$MA_PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d mediaactors -qtA -c \
-    "SELECT coalesce(json_object_agg(kind, n), '{}') FROM (SELECT kind, count(*) AS n FROM runtime.events WHERE grain_key = '$1' GROUP BY kind) t" \
+    "SELECT coalesce(json_object_agg(kind, n), '{}') FROM (SELECT kind, count(*) AS n FROM project_events WHERE project_id = '$1' GROUP BY kind) t" \
     2>/dev/null || echo '{}'
 }
 
@@ -520,6 +520,11 @@ fi
 
 start_stores
 start_hosts
+# Idle memory: the silo (Orleans, its grains' code, no project yet) and the API, 15 s after both answered /health.
+sleep 15
+IDLE_SILO_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SILO_PID/status")
+IDLE_API_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$API_PID/status")
+log "idle RSS: silo $((IDLE_SILO_KB / 1024)) MiB, API $((IDLE_API_KB / 1024)) MiB"
 
 # --------------------------------------------------------------------------- 1a: the raw tools, directly on the file
 wait_quiet "the raw tools"
@@ -651,9 +656,10 @@ SUMMARY=$(jq -n \
   --argjson steps "$(step_times "$RESULTS/project-talk.json")" \
   --argjson siloHwm "$TALK_SILO_HWM" --argjson apiHwm "$TALK_API_HWM" --argjson sameText "$SAME_TEXT" --argjson polls "$TALK_POLLS" \
   --argjson pipelineWords "$(jq '[.segments[] | (.words // [] | length)] | add // 0' "$RESULTS/pipeline-transcript.json")" \
-  --argjson big "$BIG_JSON" --slurpfile phases "$PHASES" --slurpfile quiet "$RESULTS/quiet.jsonl" '
+  --argjson big "$BIG_JSON" --slurpfile phases "$PHASES" --slurpfile quiet "$RESULTS/quiet.jsonl" \
+  --argjson idleSilo "$IDLE_SILO_KB" --argjson idleApi "$IDLE_API_KB" '
   {
-    when: $when, commit: $commit,
+    when: $when, commit: $commit, idle: {siloRssKb: $idleSilo, apiRssKb: $idleApi},
     machine: {cpu: $cpu, cores: $cores, memGb: $memGb, ffmpeg: $ffmpeg, dotnetSdk: $dotnet},
     talk: {
       minutes: $minutes, bytes: $talkBytes,
@@ -686,6 +692,8 @@ jq -r '
   "## Pipeline benchmark, \(.when) (commit \(.commit))",
   "",
   "Machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.memGb) GB; ffmpeg \(.machine.ffmpeg), .NET SDK \(.machine.dotnetSdk)",
+  "",
+  "Idle RSS (15 s after start, no project yet): silo \(.idle.siloRssKb | mib), API \(.idle.apiRssKb | mib)",
   "",
   "### \(.talk.minutes)-minute video (\(.talk.bytes / 1048576 * 10 | round / 10) MiB)",
   "",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # cleanup functions are only called from traps
-# Realtime/API benchmark (issue 4, "Benchmark"; results in docs/benchmarks-realtime.md). In one invocation:
+# Realtime/API benchmark (issue 4, "Benchmark"; results in docs/BENCHMARKS.md). In one invocation:
 #   1. event latency grain commit -> @microsoft/signalr callback under Node, with 1 and with 1,000 connections
 #      (bench/Realtime/latency.mjs), events from projects whose download fails fast (http://127.0.0.1:9/x.mp4);
 #   2. wrk: GET /api/projects/{id} and POST /api/projects (30 s each, -t2 -c32, --latency).
