@@ -6,7 +6,9 @@
 #   2. wrk: GET /api/projects/{id} and POST /api/projects (30 s each, -t2 -c32, --latency).
 # Private PostgreSQL (55435) + Azurite (10040), one silo + one API host (Release build), data in .data/bench-realtime/
 # (deleted on exit; results in .data/bench-realtime/results/<timestamp>/).
-# Usage: bench/Realtime/run.sh      Environment: MA_BENCH_DURATION (30s), MA_BENCH_CONNS (32), MA_BENCH_CLIENTS ("1 1000")
+# Usage: bench/Realtime/run.sh      Environment: MA_BENCH_DURATION (30s), MA_BENCH_CONNS (32), MA_BENCH_CLIENTS ("1 1000 1000x2":
+#                                   N clients in one Node thread, NxW over W worker threads), MA_BENCH_RELAY_LOG (Warning;
+#                                   Debug logs each relayed event's timings in the API log)
 set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=../../scripts/lib.sh
@@ -20,7 +22,7 @@ API_PORT=${MA_BENCH_API_PORT:-5280}
 SILO_PORT=${MA_BENCH_SILO_PORT:-5290}
 DURATION=${MA_BENCH_DURATION:-30s}
 CONNS=${MA_BENCH_CONNS:-32}
-CLIENT_COUNTS=${MA_BENCH_CLIENTS:-"1 1000"}
+CLIENT_COUNTS=${MA_BENCH_CLIENTS:-"1 1000 1000x2"}
 FAIL_URL='http://127.0.0.1:9/x.mp4'
 SILO_DLL=src/Silo/bin/Release/net10.0/MediaActors.Silo.dll
 API_DLL=src/Api/bin/Release/net10.0/MediaActors.Api.dll
@@ -103,6 +105,7 @@ start_host() {
       Limits__RequestsPerWindow=100000000 \
       Limits__MaxProjectsInFlight=100000000 \
       Logging__LogLevel__Default=Warning \
+      Logging__LogLevel__MediaActors.Api.Realtime.EventRelay="${MA_BENCH_RELAY_LOG:-Warning}" \
       dotnet "$(basename "$dll")"
   ) </dev/null >"$LOGS/$name.log" 2>&1 &
   HOST_PID=$!
@@ -131,12 +134,28 @@ API_KEY=$(<"$DATA/dev-api-key")
 BASE="http://127.0.0.1:$API_PORT"
 log "silo pid $SILO_PID, API pid $API_PID ($BASE)"
 
+# CPU time (clock ticks) of a process, of PostgreSQL's processes, and ticks as seconds.
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {
+  local pm
+  pm=$(head -n 1 "$DATA/pg/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" '{ pid = $1; sub(/^.*\) /, ""); if (pid == pm || $2 == pm) t += $12 + $13 } END { print t + 0 }'
+}
+ticks_s() { awk -v t="$1" 'BEGIN { printf "%.1f", t / 100 }'; }
+
 # 1. Event latency.
 export MA_NODE_MODULES="$ROOT/tools/node_modules"
 ulimit -n 65536 2>/dev/null || true
-for n in $CLIENT_COUNTS; do
-  load_note "before latency with $n clients"
-  node bench/Realtime/latency.mjs "$BASE" "$API_KEY" "$n" 200 "$FAIL_URL" | tee "$RESULTS/latency-$n.json"
+for spec in $CLIENT_COUNTS; do
+  # "N" clients in one Node thread, "NxW" spread over W worker threads.
+  n=${spec%x*}
+  w=1
+  [[ $spec == *x* ]] && w=${spec#*x}
+  load_note "before latency with $n clients ($w client threads)"
+  api_cpu0=$(cpu_ticks "$API_PID"); silo_cpu0=$(cpu_ticks "$SILO_PID"); pg_cpu0=$(pg_ticks)
+  node bench/Realtime/latency.mjs "$BASE" "$API_KEY" "$n" 200 "$FAIL_URL" "$w" | tee "$RESULTS/latency-$spec.json"
+  # CPU of the API, the silo and PostgreSQL over the whole latency run (connecting, the window and its tail).
+  echo "cpu seconds during latency with $n clients ($w client threads): api $(ticks_s $(($(cpu_ticks "$API_PID") - api_cpu0))) silo $(ticks_s $(($(cpu_ticks "$SILO_PID") - silo_cpu0))) postgres $(ticks_s $(($(pg_ticks) - pg_cpu0)))" | tee -a "$RESULTS/cpu.txt"
 done
 
 # 2. wrk. An existing project for GET (its download fails fast; the row stays).

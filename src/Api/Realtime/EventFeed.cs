@@ -6,7 +6,11 @@ using Npgsql;
 namespace MediaActors.Api.Realtime;
 
 /// <summary>One stored project event: the project, its per-project sequence number, the kind, its JSON payload and when it happened.</summary>
-public sealed record StoredEvent(Guid ProjectId, long Seq, string Kind, JsonElement Payload, DateTimeOffset At);
+public sealed record StoredEvent(Guid ProjectId, long Seq, string Kind, JsonElement Payload, DateTimeOffset At)
+{
+    /// <summary>When this host's listener got the event's notification (null for events read from the table).</summary>
+    public DateTimeOffset? NotifiedAt { get; init; }
+}
 
 /// <summary>
 /// The project event log as this API host sees it: live events pushed by the silos (LISTEN on the channel the project
@@ -20,7 +24,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly ConcurrentDictionary<Guid, Func<StoredEvent, ValueTask>> _handlers = new();
-    // Notification payloads (string) and replays after a reconnect (StoredEvent[]), in the order they happened.
+    // Notifications (Notified) and replays after a reconnect (StoredEvent[]), in the order they happened.
     private readonly Channel<object> _notifications = System.Threading.Channels.Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>How far before a lost connection the replay after a reconnect starts (commit and clock skew between hosts).</summary>
@@ -80,7 +84,7 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => _notifications.Writer.TryWrite(e.Payload);
+                connection.Notification += (_, e) => _notifications.Writer.TryWrite(new Notified(e.Payload, DateTimeOffset.UtcNow));
                 await using (var command = new NpgsqlCommand($"LISTEN {Channel}", connection))
                 {
                     await command.ExecuteNonQueryAsync(stoppingToken);
@@ -136,9 +140,10 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
                 }
                 else
                 {
-                    var notification = JsonSerializer.Deserialize<Notification>((string)item, Json)!;
+                    var notified = (Notified)item;
+                    var notification = JsonSerializer.Deserialize<Notification>(notified.Payload, Json)!;
                     events = notification.Payload is { } inline
-                        ? [new StoredEvent(notification.ProjectId, notification.Seq, notification.Kind, inline, notification.At)]
+                        ? [new StoredEvent(notification.ProjectId, notification.Seq, notification.Kind, inline, notification.At) { NotifiedAt = notified.At }]
                         // Too large for a notification: read it from the log.
                         : await ReadAsync(notification.ProjectId, notification.Seq - 1, 1, stoppingToken);
                 }
@@ -160,6 +165,8 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
 
     /// <summary>What a project grain sends on the channel; Payload is null when the event was too large to inline.</summary>
     private sealed record Notification(Guid ProjectId, long Seq, string Kind, JsonElement? Payload, DateTimeOffset At);
+
+    private sealed record Notified(string Payload, DateTimeOffset At);
 
     private sealed class Subscription(Action dispose) : IDisposable
     {
