@@ -70,63 +70,31 @@ public sealed class MediaStep(BlobStore blobs, MediaTools tools, IOptions<MediaO
             throw StepException.Permanent("The media has no duration: it is empty or corrupt.");
         }
 
-        // The WAV (with the step's progress), the MP3 copy and the thumbnail are independent reads of the source: run
-        // together they take the longest one's time instead of the sum. The first failure stops the others.
         var wav = temp.File("audio.wav");
         var mp3 = temp.File("audio.mp3");
-        var thumbnail = info.HasVideo ? temp.File("thumbnail.jpg") : null;
-        await TogetherAsync(cancellationToken,
-            token => tools.ExtractWavAsync(source, wav, info.DurationSeconds, new Progress<double>(p => progress.Report(0.1 + p * 0.6)), token),
-            token => tools.CompressAudioAsync(source, mp3, info.DurationSeconds, null, token),
-            token => thumbnail is null ? Task.CompletedTask : tools.ThumbnailAsync(source, thumbnail, info.DurationSeconds, token));
+        await tools.ExtractWavAsync(source, wav, info.DurationSeconds, new Progress<double>(p => progress.Report(0.1 + p * 0.6)), cancellationToken);
+        await tools.CompressAudioAsync(source, mp3, info.DurationSeconds, null, cancellationToken);
+        string? thumbnail = null;
+        if (info.HasVideo)
+        {
+            thumbnail = temp.File("thumbnail.jpg");
+            await tools.ThumbnailAsync(source, thumbnail, info.DurationSeconds, cancellationToken);
+        }
 
         progress.Report(0, "uploading");
         var prefix = $"{request.UserId}/{request.ProjectId}";
         var audio = new BlobRef(Containers.Audio, $"{prefix}/audio.wav");
         var compressed = new BlobRef(Containers.Audio, $"{prefix}/audio.mp3");
-        var thumb = thumbnail is not null && File.Exists(thumbnail) ? new BlobRef(Containers.Thumbnails, $"{prefix}/thumbnail.jpg") : null;
-        await TogetherAsync(cancellationToken,
-            token => blobs.UploadFileAsync(audio.Container, audio.Name, wav, "audio/wav", new Progress<double>(p => progress.Report(p * 0.8)), token),
-            token => blobs.UploadFileAsync(compressed.Container, compressed.Name, mp3, "audio/mpeg", null, token),
-            token => thumb is null ? Task.CompletedTask : blobs.UploadFileAsync(thumb.Container, thumb.Name, thumbnail!, "image/jpeg", null, token));
+        await blobs.UploadFileAsync(audio.Container, audio.Name, wav, "audio/wav", new Progress<double>(p => progress.Report(p * 0.8)), cancellationToken);
+        await blobs.UploadFileAsync(compressed.Container, compressed.Name, mp3, "audio/mpeg", null, cancellationToken);
+        BlobRef? thumb = null;
+        if (thumbnail is not null && File.Exists(thumbnail))
+        {
+            thumb = new BlobRef(Containers.Thumbnails, $"{prefix}/thumbnail.jpg");
+            await blobs.UploadFileAsync(thumb.Container, thumb.Name, thumbnail, "image/jpeg", null, cancellationToken);
+        }
 
         return new StepOutput(Media: new MediaOutput(info, audio, compressed, thumb));
-    }
-
-    /// <summary>
-    /// Runs the actions at once and waits for all of them (nothing is left running). The first to fail cancels the others,
-    /// and its error is the one thrown, not the cancellations it caused.
-    /// </summary>
-    public static async Task TogetherAsync(CancellationToken cancellationToken, params Func<CancellationToken, Task>[] actions)
-    {
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = actions.Select(async action =>
-        {
-            try
-            {
-                await action(failed.Token);
-            }
-            catch
-            {
-                await failed.CancelAsync();
-                throw;
-            }
-        }).ToList();
-        try
-        {
-            await Task.WhenAll(tasks);
-        }
-        catch
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var first = tasks.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException);
-            if (first is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
-            }
-
-            throw;
-        }
     }
 }
 
