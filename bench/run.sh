@@ -36,7 +36,7 @@ REPEAT=3
 SENDERS=1000
 KEYS=1000
 PINGS=2000
-VARIANTS="no-reset,pool=25,no-dashboard,binary-state,keys=100"
+VARIANTS="no-reset,pool=25,binary-state,keys=100"
 TUNED="unprepared"
 RUN_ORLEANS=1
 RUN_GRAPHILE=1

@@ -55,7 +55,6 @@ public sealed class BenchCluster : IAsyncDisposable
                     ["Orleans:ServiceId"] = "mediaactors-bench",
                     ["Orleans:SiloPort"] = FreePort().ToString(),
                     ["Orleans:GatewayPort"] = FreePort().ToString(),
-                    ["Bench:Dashboard"] = variant.Dashboard.ToString(),
                     ["Bench:SiloName"] = $"silo{i}",
                 };
                 cluster._silos.Add(await BenchSilo.StartAsync($"silo{i}", settings, variant.ServerGc));

@@ -81,7 +81,7 @@ public sealed record BenchOptions
 /// <summary>
 /// One configuration of the silos, written as '+'-joined settings on top of production:
 /// <c>production</c>, <c>pool=N</c> (Maximum Pool Size), <c>min-pool=N</c>, <c>no-reset</c> (No Reset On Close),
-/// <c>auto-prepare[=N]</c> (Max Auto Prepare; production has 16), <c>unprepared</c> (Max Auto Prepare 0), <c>no-dashboard</c>, <c>workstation-gc</c>, <c>binary-state</c>
+/// <c>auto-prepare[=N]</c> (Max Auto Prepare; production has 16), <c>unprepared</c> (Max Auto Prepare 0), <c>workstation-gc</c>, <c>binary-state</c>
 /// (Orleans' binary storage serializer instead of JSON), <c>keys=N</c> (grains per run). Example: <c>pool=20+no-reset</c>.
 /// </summary>
 public sealed record BenchVariant(string Name)
@@ -90,8 +90,6 @@ public sealed record BenchVariant(string Name)
 
     /// <summary>Npgsql settings appended to the silos' connection string.</summary>
     public Dictionary<string, string> ConnectionSettings { get; } = [];
-
-    public bool Dashboard { get; private set; } = true;
 
     public bool ServerGc { get; private set; } = true;
 
@@ -125,9 +123,6 @@ public sealed record BenchVariant(string Name)
                 case "unprepared":
                     // Production prepares the providers' statements (SiloSetup.ForOrleans); this is how it ran before.
                     variant.ConnectionSettings["Max Auto Prepare"] = "0";
-                    break;
-                case "no-dashboard":
-                    variant.Dashboard = false;
                     break;
                 case "workstation-gc":
                     variant.ServerGc = false;

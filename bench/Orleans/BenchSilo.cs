@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
-using MediaActors.ServiceDefaults;
 using MediaActors.Silo;
 using Microsoft.Extensions.Logging.Console;
 using Orleans.Configuration;
@@ -122,20 +120,13 @@ public sealed class BenchSilo : IAsyncDisposable
         var connectionString = configuration.GetConnectionString("Postgres") ?? throw new ArgumentException("--ConnectionStrings:Postgres is missing.");
         builder.UseOrleans(silo =>
         {
-            if (configuration.GetValue("Bench:Dashboard", true))
-            {
-                silo.UseMediaActorsCluster(configuration);
-            }
-            else
-            {
-                UseClusterWithoutDashboard(silo, configuration, connectionString);
-            }
+            silo.UseMediaActorsCluster(configuration);
 
             silo.Configure<SiloOptions>(o => o.SiloName = configuration["Bench:SiloName"] ?? "bench-silo");
             silo.AddAdoNetGrainStorage(BinaryBenchGrain.StorageName, o =>
             {
                 o.Invariant = "Npgsql";
-                o.ConnectionString = connectionString;
+                o.ConnectionString = SiloSetup.ForOrleans(connectionString);
             });
             silo.Services.AddOptions<AdoNetGrainStorageOptions>(BinaryBenchGrain.StorageName)
                 .Configure<global::Orleans.Serialization.Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
@@ -147,31 +138,5 @@ public sealed class BenchSilo : IAsyncDisposable
         await Console.In.ReadToEndAsync();
         await host.StopAsync();
         return 0;
-    }
-
-    /// <summary>
-    /// <see cref="SiloSetup.UseMediaActorsCluster"/> without <c>AddDashboard()</c> (whose grain call filter times every call):
-    /// what the dashboard costs. Keep it in step with SiloSetup.
-    /// </summary>
-    private static void UseClusterWithoutDashboard(ISiloBuilder silo, IConfiguration configuration, string connectionString)
-    {
-        var settings = ClusterSettings.From(configuration);
-        silo.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = settings.ClusterId;
-            o.ServiceId = settings.ServiceId;
-        });
-        silo.ConfigureEndpoints(settings.AdvertisedHost, settings.SiloPort, settings.GatewayPort, AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
-        silo.UseAdoNetClustering(o =>
-        {
-            o.Invariant = "Npgsql";
-            o.ConnectionString = connectionString;
-        });
-        silo.UseMediaActorsStateAndReminders(connectionString);
-        silo.Configure<ClusterMembershipOptions>(o =>
-        {
-            o.ProbeTimeout = settings.ProbeTimeout;
-            o.NumMissedProbesLimit = settings.NumMissedProbesLimit;
-        });
     }
 }
