@@ -48,7 +48,10 @@ public sealed record StepOutput(
 [Alias("step-owner")]
 public interface IStepOwner : IGrainWithGuidKey
 {
-    /// <summary>The attempt is alive at <paramref name="fraction"/> (0-1) of its step; false means stop (cancelled or superseded).</summary>
+    /// <summary>
+    /// The attempt is alive at <paramref name="fraction"/> (0-1) of its step; false means stop (cancelled or superseded).
+    /// The note <see cref="StepNotes.Running"/> says it got a slot and began; until then it was only waiting.
+    /// </summary>
     [Alias("heartbeat")]
     Task<bool> Heartbeat(Guid attemptId, double fraction, string? note);
 
@@ -58,6 +61,20 @@ public interface IStepOwner : IGrainWithGuidKey
     /// <summary>The attempt failed; <paramref name="retryable"/> says whether another attempt may succeed.</summary>
     [Alias("step-failed")]
     Task StepFailed(Guid attemptId, string error, bool retryable);
+
+    /// <summary>The attempt never began (its silo is stopping while it waited for a slot): it runs elsewhere at once and is not counted.</summary>
+    [Alias("step-not-started")]
+    Task StepNotStarted(Guid attemptId);
+}
+
+/// <summary>The notes a heartbeat may carry.</summary>
+public static class StepNotes
+{
+    /// <summary>The attempt got its slot and began (until then it only waited).</summary>
+    public const string Running = "running";
+
+    /// <summary>The media step finished its ffmpeg work and is uploading its results (the project moves to "uploading").</summary>
+    public const string Uploading = "uploading";
 }
 
 /// <summary>Runs steps on the silo it is called from; <see cref="Start"/> returns once the step is accepted, not when it ends.</summary>

@@ -225,8 +225,19 @@ public sealed class ProjectGrain(
         }
 
         _leaseUntil = Now + _options.StepLease;
+        var attempt = State.Attempt!;
+        if (!attempt.Running && (note is not null || fraction > 0))
+        {
+            // It got its slot: from now on, losing it counts as an attempt of the step (written with the next change, or now).
+            State.Attempt = attempt with { Running = true };
+            if (note == StepNotes.Running && State.Outbox.Count == 0)
+            {
+                await WriteAsync();
+            }
+        }
+
         // The media step does two steps: its "uploading" note moves the project on.
-        if (note == "uploading" && step == ProjectStep.ExtractingAudio)
+        if (note == StepNotes.Uploading && step == ProjectStep.ExtractingAudio)
         {
             CompleteStep(step, "ffmpeg");
             step = ProjectStep.Uploading;
@@ -274,6 +285,19 @@ public sealed class ProjectGrain(
 
         State.Attempt = null;
         RetryOrFail(step, error, retryable);
+        await CommitAsync();
+    }
+
+    public async Task StepNotStarted(Guid attemptId)
+    {
+        if (State.Attempt is not { } attempt || attempt.Id != attemptId || State.Status != ProjectStatus.Processing)
+        {
+            return;
+        }
+
+        logger.LogInformation("Project {Project}: step {Step} had not begun on a stopping silo; it starts again elsewhere", Id, attempt.Step);
+        State.Attempt = null;
+        Requeue(attempt, "The silo this step was waiting on stopped; it starts again elsewhere.");
         await CommitAsync();
     }
 
@@ -328,7 +352,17 @@ public sealed class ProjectGrain(
         {
             logger.LogWarning("Project {Project}: step {Step} sent no heartbeat for {Lease}; starting it again", Id, attempt.Step, _options.StepLease);
             State.Attempt = null;
-            RetryOrFail(attempt.Step, "The silo running this step stopped answering.", retryable: true);
+            if (attempt.Running)
+            {
+                // Counted (a step that kills its silo each time must end), but not backed off more each time: the likely
+                // cause is the silo, not the step.
+                RetryOrFail(attempt.Step, SiloLost, retryable: true, doubling: false);
+            }
+            else
+            {
+                Requeue(attempt, SiloLost);
+            }
+
             await CommitAsync();
         }
         else if (State.Attempt is null && State.RetryAt is { } due && Now >= due)
@@ -429,7 +463,9 @@ public sealed class ProjectGrain(
         Changed("status_changed");
     }
 
-    private void RetryOrFail(ProjectStep step, string error, bool retryable)
+    private const string SiloLost = "The silo running this step stopped answering.";
+
+    private void RetryOrFail(ProjectStep step, string error, bool retryable, bool doubling = true)
     {
         var attempts = State.Steps[step].Attempts;
         if (!retryable || attempts >= _options.MaxStepAttempts)
@@ -438,12 +474,22 @@ public sealed class ProjectGrain(
             return;
         }
 
-        var backoff = TimeSpan.FromTicks(Math.Min(_options.RetryBackoff.Ticks << Math.Min(attempts - 1, 20), _options.MaxRetryBackoff.Ticks));
+        var shift = doubling ? Math.Min(attempts - 1, 20) : 0;
+        var backoff = TimeSpan.FromTicks(Math.Min(_options.RetryBackoff.Ticks << shift, _options.MaxRetryBackoff.Ticks));
         State.Steps[step].Error = error;
         State.PendingStep = step;
         State.RetryAt = Now + backoff;
         Publish("retry_scheduled", new { projectId = Id, userId = State.UserId, step, attempt = attempts, error, retryInSeconds = backoff.TotalSeconds });
         Changed(null);
+    }
+
+    /// <summary>An attempt lost before it began (it was waiting for a step slot): a new one starts at once and the lost one does not count.</summary>
+    private void Requeue(StepAttempt lost, string reason)
+    {
+        var step = State.PendingStep ?? lost.Step;
+        State.Steps[step].Attempts = Math.Max(0, State.Steps[step].Attempts - 1);
+        Publish("retry_scheduled", new { projectId = Id, userId = State.UserId, step, attempt = State.Steps[step].Attempts, error = reason, retryInSeconds = 0, started = false });
+        Begin(step);
     }
 
     private void StartRecord(ProjectStep step)
@@ -506,16 +552,7 @@ public sealed class ProjectGrain(
     /// </summary>
     private async Task CommitAsync()
     {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            DeactivateOnIdle();
-            throw;
-        }
-
+        await WriteAsync();
         await FlushAsync();
         if (State.Attempt is { } attempt && State.Status == ProjectStatus.Processing && _dispatched != attempt.Id)
         {
@@ -529,6 +566,19 @@ public sealed class ProjectGrain(
         else
         {
             await StopWatchdogAsync();
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            DeactivateOnIdle();
+            throw;
         }
     }
 
@@ -569,9 +619,23 @@ public sealed class ProjectGrain(
         }
         catch (Exception ex)
         {
-            // Not accepted (this silo is stopping, say): the timer or the watchdog starts it again once the lease passed.
-            logger.LogWarning(ex, "Project {Project}: step {Step} could not be started", Id, attempt.Step);
-            _leaseUntil = Now;
+            // Not accepted: this silo is stopping. The attempt is taken back (not counted) and this activation ends, so that the
+            // watchdog's next tick starts it in an activation on a live silo.
+            logger.LogWarning(ex, "Project {Project}: step {Step} could not be started on this silo; it starts from the next activation", Id, attempt.Step);
+            _dispatched = null;
+            State.Attempt = null;
+            State.Steps[attempt.Step].Attempts = Math.Max(0, State.Steps[attempt.Step].Attempts - 1);
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch (Exception writeError)
+            {
+                // The stored attempt then runs out its lease and is started again, not counted (it never ran).
+                logger.LogWarning(writeError, "Project {Project}: taking back the attempt at {Step} was not written", Id, attempt.Step);
+            }
+
+            DeactivateOnIdle();
         }
     }
 

@@ -72,8 +72,11 @@ public sealed class ProjectState
     public List<BlobRef> BlobsToDelete { get; set; } = [];
 }
 
-/// <summary>One step attempt: its id, step and start.</summary>
-public sealed record StepAttempt(Guid Id, ProjectStep Step, DateTimeOffset StartedAt);
+/// <summary>
+/// One step attempt: its id, step and start, and whether it began running (it got one of its silo's step slots) or was
+/// only waiting for one: an attempt lost while waiting is not counted against the step.
+/// </summary>
+public sealed record StepAttempt(Guid Id, ProjectStep Step, DateTimeOffset StartedAt, bool Running = false);
 
 /// <summary>An event with its per-project sequence number; <see cref="Payload"/> is a JSON object.</summary>
 public sealed record OutboxEvent(long Seq, string Kind, string Payload, DateTimeOffset At);

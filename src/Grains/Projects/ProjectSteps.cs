@@ -81,7 +81,7 @@ public sealed class MediaStep(BlobStore blobs, MediaTools tools, IOptions<MediaO
             await tools.ThumbnailAsync(source, thumbnail, info.DurationSeconds, cancellationToken);
         }
 
-        progress.Report(0, "uploading");
+        progress.Report(0, StepNotes.Uploading);
         var prefix = $"{request.UserId}/{request.ProjectId}";
         var audio = new BlobRef(Containers.Audio, $"{prefix}/audio.wav");
         var compressed = new BlobRef(Containers.Audio, $"{prefix}/audio.mp3");

@@ -12,7 +12,8 @@ namespace MediaActors.Grains.Projects;
 /// Runs the step attempts this silo accepted, at most <see cref="ProjectOptions.StepConcurrency"/> at once, off the grains'
 /// threads. Each attempt heartbeats its owner (which answers false to stop it: cancelled or superseded) and reports its
 /// outcome tagged with the attempt id. On silo stop, running attempts get <see cref="ProjectOptions.ShutdownGrace"/> to
-/// finish; the rest are cancelled and reported as retryable, so their projects retry at once on another silo.
+/// finish; the rest are cancelled and reported as retryable, so their projects retry on another silo (those still waiting
+/// for a slot as not started: they start again at once and are not counted as attempts).
 /// </summary>
 public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, IOptions<ProjectOptions> options, ILogger<StepRunner> logger)
     : ILifecycleParticipant<ISiloLifecycle>
@@ -25,8 +26,15 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
     /// <summary>The attempts accepted here and not finished yet.</summary>
     public int Running => _running.Count;
 
-    public void Participate(ISiloLifecycle lifecycle) =>
+    private readonly ConcurrentQueue<StepRequest> _notStarted = new();
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
         lifecycle.Subscribe(nameof(StepRunner), ServiceLifecycleStage.Active, _ => Task.CompletedTask, StopAsync);
+        // After this silo's grains were deactivated (GrainDeactivation, then the directory's hand-off), so that the owners
+        // of the attempts that never began are activated on a live silo and start them there.
+        lifecycle.Subscribe(nameof(StepRunner), ServiceLifecycleStage.GrainDirectoryShutdown - 1, _ => Task.CompletedTask, HandBackNotStartedAsync);
+    }
 
     /// <summary>Accepts an attempt (a repeated start of the same attempt is ignored); throws when the silo is stopping.</summary>
     public void Start(StepRequest request)
@@ -55,6 +63,8 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
         {
             await slots.WaitAsync(token);
             acquired = true;
+            // Tells the owner the attempt began: losing it from now on counts against the step.
+            attempt.Report(0, StepNotes.Running);
             logger.LogInformation("Step {Step} of project {Project} started (attempt {Attempt})", request.Step, request.ProjectId, request.AttemptId);
             var step = (IProjectStep)services.GetRequiredKeyedService(typeof(IProjectStep), request.Step);
             var output = await step.RunAsync(request, attempt, token);
@@ -67,7 +77,14 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
             attempt.Done();
             if (_stopping.IsCancellationRequested && !attempt.StoppedByOwner)
             {
-                await DeliverAsync(request, () => owner.StepFailed(request.AttemptId, "The silo running this step stopped; it runs again.", true));
+                if (acquired)
+                {
+                    await DeliverAsync(request, () => owner.StepFailed(request.AttemptId, "The silo running this step stopped; it runs again.", true));
+                }
+                else
+                {
+                    _notStarted.Enqueue(request);
+                }
             }
 
             logger.LogInformation("Step {Step} of project {Project} stopped ({Reason})", request.Step, request.ProjectId,
@@ -155,6 +172,17 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
             }
 
             await Task.Delay(minimumGap);
+        }
+    }
+
+    private async Task HandBackNotStartedAsync(CancellationToken cancellationToken)
+    {
+        var requests = _notStarted.ToArray();
+        if (requests.Length > 0)
+        {
+            logger.LogInformation("Silo stopping: {Count} steps that had not begun are handed back to their projects", requests.Length);
+            await Task.WhenAll(requests.Select(r => DeliverAsync(r, () => grains.GetGrain<IStepOwner>(r.ProjectId).StepNotStarted(r.AttemptId))))
+                .WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 

@@ -185,3 +185,95 @@ public sealed class ProjectFailoverTests(ProjectTestCluster.TwoSilos silos) : IC
         Assert.Contains(cluster.Store.Events(id), e => e.Kind == "retry_scheduled" && e.Payload.Contains("stopped", StringComparison.Ordinal));
     }
 }
+
+/// <summary>
+/// A silo that stops while attempts wait for one of its step slots: those had not begun, so they start again at once on
+/// the other silo and are not counted against their step; the attempts that were running are counted and backed off.
+/// </summary>
+public sealed class ProjectQueuedFailoverTests(ProjectTestCluster.TwoSilos silos) : IClassFixture<ProjectTestCluster.TwoSilos>
+{
+    [Fact]
+    public async Task Attempts_waiting_for_a_slot_on_a_stopping_silo_start_again_at_once_and_are_not_counted()
+    {
+        var cluster = silos.Fixture;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var projects = new List<(Guid Id, IProjectGrain Grain)>();
+        for (var i = 0; i < 6; i++)
+        {
+            var id = Guid.NewGuid();
+            // The first run of each transcription holds its slot until released (or its silo stops).
+            cluster.Steps.Then(id, ProjectStep.Transcribing, async (_, _, cancellationToken) =>
+            {
+                await release.Task.WaitAsync(cancellationToken);
+                return ScriptedSteps.Output(ProjectStep.Transcribing);
+            });
+            var grain = cluster.Client.GetGrain<IProjectGrain>(id);
+            await grain.Create(new CreateProject("user-1", $"t{i}", new ProjectSource(ProjectSource.UrlKind, null, "https://example.com/a.mp4", "direct"), true));
+            projects.Add((id, grain));
+        }
+
+        // Wait until each silo's slots are taken by transcriptions (as many as it has projects, up to its slots): the
+        // rest of its projects wait for a slot at whatever step they are.
+        var management = cluster.Client.GetGrain<IManagementGrain>(0);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        List<IGrouping<SiloAddress?, (Guid Id, IProjectGrain Grain)>> bySilo;
+        var seen = "";
+        while (true)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The silos' slots were not all taken: {seen}");
+            var located = new List<(SiloAddress? Silo, (Guid, IProjectGrain) Project)>();
+            foreach (var project in projects)
+            {
+                located.Add((await management.GetActivationAddress(project.Grain), project));
+            }
+
+            bySilo = located.GroupBy(l => l.Silo, l => l.Project).ToList();
+            seen = string.Join("; ", bySilo.Select(g => $"{g.Key}: " + string.Join(",", g.Select(p => cluster.Steps.RunsOf(p.Id, ProjectStep.Transcribing)))));
+            var running = bySilo.Sum(g => g.Count(p => cluster.Steps.RunsOf(p.Id, ProjectStep.Transcribing) > 0));
+            if (running == bySilo.Sum(g => Math.Min(g.Count(), ProjectTestCluster.StepSlots)))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var busiest = bySilo.OrderByDescending(g => g.Count()).First();
+        Assert.True(busiest.Count() > ProjectTestCluster.StepSlots);
+        var waiting = busiest.Where(p => cluster.Steps.RunsOf(p.Id, ProjectStep.Transcribing) == 0).ToList();
+
+        var wasRunning = busiest.Where(p => cluster.Steps.RunsOf(p.Id, ProjectStep.Transcribing) == 1).ToList();
+        Assert.NotEmpty(waiting);
+
+        await cluster.Cluster.StopSiloAsync(cluster.Cluster.Silos.Single(s => s.SiloAddress.Equals(busiest.Key)));
+        foreach (var (id, _) in waiting)
+        {
+            var requeued = await cluster.Store.WaitForAsync(id, "retry_scheduled");
+            Assert.Contains("\"retryInSeconds\":0", requeued.Payload);
+        }
+
+        // Without moving the clock: the waiting ones run on the other silo once its slots free, and complete.
+        release.TrySetResult();
+        foreach (var (id, grain) in waiting)
+        {
+            await cluster.Store.WaitForAsync(id, "completed");
+            // The step it waited at, like every other, counts one attempt.
+            Assert.All((await grain.Get()).Steps, s => Assert.Equal(1, s.Attempts));
+        }
+
+        // The ones that were running lost a real attempt: counted, and retried after the backoff.
+        foreach (var (id, grain) in wasRunning)
+        {
+            var retry = await cluster.Store.WaitForAsync(id, "retry_scheduled");
+            Assert.Contains($"\"retryInSeconds\":{ProjectTestCluster.RetryBackoff.TotalSeconds}", retry.Payload);
+            Assert.Equal(ProjectStatus.Processing, (await grain.Get()).Status);
+        }
+
+        cluster.Clock.Advance(ProjectTestCluster.RetryBackoff);
+        foreach (var (id, grain) in wasRunning)
+        {
+            await cluster.Store.WaitForAsync(id, "completed");
+            Assert.Equal(2, (await grain.Get()).Steps.Single(s => s.Name == ProjectStep.Transcribing).Attempts);
+        }
+    }
+}

@@ -45,6 +45,9 @@ public sealed class ProjectTestCluster : IAsyncLifetime
 
     public IClusterClient Client => Cluster.Client;
 
+    /// <summary>Steps each silo runs at once; further attempts wait for a slot.</summary>
+    public const int StepSlots = 2;
+
     /// <summary>Backoff long enough that only a move of <see cref="Clock"/> lets a retry start.</summary>
     public static readonly TimeSpan RetryBackoff = TimeSpan.FromMinutes(10);
 
@@ -74,6 +77,7 @@ public sealed class ProjectTestCluster : IAsyncLifetime
                 StepLease = TimeSpan.FromSeconds(2),
                 WatchdogPeriod = TimeSpan.FromSeconds(1),
                 ShutdownGrace = TimeSpan.Zero,
+                StepConcurrency = StepSlots,
             }));
             silo.Services.AddSingleton<StepRunner>();
             silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StepRunner>());
