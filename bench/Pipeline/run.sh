@@ -7,15 +7,19 @@
 #          it (POST /api/uploads, PUT to the SAS URL, complete, POST /api/projects, poll until completed) on a
 #          private PostgreSQL + Azurite, one silo and the API (Release build); (c) the raw transcriber once more.
 #      Ratio = pipeline / (ffmpeg + mean of the two raw transcriber runs, which bracket the pipeline run).
+#      Then (--rounds R) R-1 more rounds of (d) the pipeline again and (e) the raw transcriber again, each pipeline run
+#      bracketed by two raw runs: the ratio of each round and their median (this machine's transcription speed drifts
+#      by 10% from one run to the next, so one round is not enough to tell 1.05 from 1.10).
 #   2. a ~1 GB 1080p video through the same pipeline, sampling the silo's and the API's RSS (VmRSS every
 #      0.5 s, VmHWM reset before the run with /proc/PID/clear_refs and read at the end).
 # Before each measurement it waits (up to --wait-quiet) until other processes leave the CPU alone, and it records
-# per phase the CPU used by each of its components and by everything else. Takes ~15 minutes on 2 cores.
+# per phase the CPU used by each of its components and by everything else. Takes ~20 minutes on 2 cores (3 rounds).
 # Everything lives under .data/bench-pipeline/ (gitignored); the generated media, the blob store and the database
 # are deleted on exit, results stay in .data/bench-pipeline/results/<timestamp>/.
 #
-# Usage: bench/Pipeline/run.sh [--minutes M] [--big-mb N] [--wait-quiet S] [--keep-media]
+# Usage: bench/Pipeline/run.sh [--minutes M] [--rounds R] [--big-mb N] [--wait-quiet S] [--keep-media]
 #   --minutes M      length of the speech video (default 10)
+#   --rounds R       pipeline runs on the speech video, each between two raw transcriber runs (default 3)
 #   --big-mb N       size of the big video in MiB (default 1024; 0 skips part 2)
 #   --wait-quiet S   before each measurement, wait up to S seconds for other processes to stop using the CPU (default 600)
 #   --keep-media     keep the generated videos in .data/bench-pipeline/media (they are big; never commit them)
@@ -41,20 +45,23 @@ SPEECH_DATA=/usr/share/pocketsphinx/test/data
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 MINUTES=10
+ROUNDS=3
 BIG_MB=1024
 WAIT_QUIET=600
 KEEP_MEDIA=0
 while (($#)); do
   case $1 in
     --minutes) MINUTES=${2:?--minutes needs a value}; shift 2 ;;
+    --rounds) ROUNDS=${2:?--rounds needs a value}; shift 2 ;;
     --big-mb) BIG_MB=${2:?--big-mb needs a value}; shift 2 ;;
     --wait-quiet) WAIT_QUIET=${2:?--wait-quiet needs a value}; shift 2 ;;
     --keep-media) KEEP_MEDIA=1; shift ;;
-    -h | --help) sed -n '3,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,26p' "$0"; exit 0 ;;
     *) ma_die "unknown option $1 (see bench/Pipeline/run.sh --help)" ;;
   esac
 done
 [[ $MINUTES =~ ^[0-9]+$ && $MINUTES -ge 1 ]] || ma_die "--minutes must be a whole number >= 1"
+[[ $ROUNDS =~ ^[0-9]+$ && $ROUNDS -ge 1 ]] || ma_die "--rounds must be a whole number >= 1"
 [[ $BIG_MB =~ ^[0-9]+$ ]] || ma_die "--big-mb must be a whole number"
 [[ $WAIT_QUIET =~ ^[0-9]+$ ]] || ma_die "--wait-quiet must be a number of seconds"
 
@@ -594,6 +601,34 @@ else
 fi
 log "pipeline: ${PIPE_TALK_S} s from POST /api/projects to completed (same transcript as the raw run: $SAME_TEXT)"
 
+# --------------------------------------------------------------------------- 1d/1e: more rounds
+# Round 1 is the run above. Each further round: a new upload of the same file (not timed with the pipeline), the
+# pipeline, then the raw transcriber; the raw run before a pipeline run is the previous round's "after" run.
+ROUNDS_FILE="$RESULTS/rounds.jsonl"
+jq -nc --argjson p "$PIPE_TALK_S" --argjson b "$RAW_TRANSCRIBER_S" --argjson a "$RAW_TRANSCRIBER2_S" \
+  --argjson steps "$(step_times "$RESULTS/project-talk.json")" \
+  '{round: 1, pipelineSeconds: $p, rawBeforeSeconds: $b, rawAfterSeconds: $a, steps: $steps.steps}' >"$ROUNDS_FILE"
+RAW_BEFORE_S=$RAW_TRANSCRIBER2_S
+for ((round = 2; round <= ROUNDS; round++)); do
+  wait_quiet "pipeline round $round"
+  upload "$TALK" video/mp4
+  log "pipeline round $round: project from upload $UPLOAD_ID"
+  phase_begin "pipeline-$round"
+  run_project "$UPLOAD_ID" "bench ${MINUTES}-minute talk, round $round" "$RESULTS/project-talk-$round.json"
+  phase_end "pipeline-$round" >/dev/null
+  ROUND_PIPE_S=$PIPE_S
+  wait_quiet "raw transcriber after round $round"
+  phase_begin "raw-transcriber-$((round + 1))"
+  dotnet "$RUN_BENCH_DLL" "$RAW_WAV" "$RESULTS/raw-transcriber-$((round + 1)).json" 2>"$LOGS/raw-transcriber-$((round + 1)).log" \
+    || { tail -n 20 "$LOGS/raw-transcriber-$((round + 1)).log" >&2; ma_die "the raw transcriber failed"; }
+  RAW_AFTER_S=$(phase_end "raw-transcriber-$((round + 1))")
+  jq -nc --argjson r "$round" --argjson p "$ROUND_PIPE_S" --argjson b "$RAW_BEFORE_S" --argjson a "$RAW_AFTER_S" \
+    --argjson steps "$(step_times "$RESULTS/project-talk-$round.json")" \
+    '{round: $r, pipelineSeconds: $p, rawBeforeSeconds: $b, rawAfterSeconds: $a, steps: $steps.steps}' >>"$ROUNDS_FILE"
+  log "round $round: pipeline ${ROUND_PIPE_S} s, raw transcriber before/after ${RAW_BEFORE_S} / ${RAW_AFTER_S} s"
+  RAW_BEFORE_S=$RAW_AFTER_S
+done
+
 # --------------------------------------------------------------------------- 2: memory for a ~1 GB input
 BIG_JSON=null
 if ((BIG_MB > 0)); then
@@ -657,7 +692,12 @@ SUMMARY=$(jq -n \
   --argjson siloHwm "$TALK_SILO_HWM" --argjson apiHwm "$TALK_API_HWM" --argjson sameText "$SAME_TEXT" --argjson polls "$TALK_POLLS" \
   --argjson pipelineWords "$(jq '[.segments[] | (.words // [] | length)] | add // 0' "$RESULTS/pipeline-transcript.json")" \
   --argjson big "$BIG_JSON" --slurpfile phases "$PHASES" --slurpfile quiet "$RESULTS/quiet.jsonl" \
-  --argjson idleSilo "$IDLE_SILO_KB" --argjson idleApi "$IDLE_API_KB" '
+  --argjson idleSilo "$IDLE_SILO_KB" --argjson idleApi "$IDLE_API_KB" --slurpfile rounds "$ROUNDS_FILE" '
+  def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  ($rounds | map(. + {ratio: (.pipelineSeconds / ($rawFfmpeg + (.rawBeforeSeconds + .rawAfterSeconds) / 2) * 100 | round / 100),
+                      transcribingStepSeconds: ([.steps[] | select(.name == "transcribing") | .seconds] | first),
+                      extractingAudioStepSeconds: ([.steps[] | select(.name == "extracting_audio") | .seconds] | first)}
+                   | del(.steps))) as $rounds |
   {
     when: $when, commit: $commit, idle: {siloRssKb: $idleSilo, apiRssKb: $idleApi},
     machine: {cpu: $cpu, cores: $cores, memGb: $memGb, ffmpeg: $ffmpeg, dotnetSdk: $dotnet},
@@ -678,7 +718,9 @@ SUMMARY=$(jq -n \
       ratioRange: [($pipeline / ($rawFfmpeg + ([$rawTranscriberProcess, $rawTranscriber2] | max)) * 100 | round / 100),
                    ($pipeline / ($rawFfmpeg + ([$rawTranscriberProcess, $rawTranscriber2] | min)) * 100 | round / 100)],
       overheadSeconds: ($pipeline - $rawFfmpeg - ($rawTranscriberProcess + $rawTranscriber2) / 2 | . * 10 | round / 10),
-      transcribeStepOverRawTranscriber: ((($steps.steps[] | select(.name == "transcribing") | .seconds) / (($rawTranscriberProcess + $rawTranscriber2) / 2)) * 100 | round / 100)
+      transcribeStepOverRawTranscriber: ((($steps.steps[] | select(.name == "transcribing") | .seconds) / (($rawTranscriberProcess + $rawTranscriber2) / 2)) * 100 | round / 100),
+      rounds: $rounds,
+      ratioMedian: ($rounds | map(.ratio) | median)
     },
     big: $big,
     phases: $phases, quietChecks: $quiet
@@ -709,6 +751,14 @@ jq -r '
   (.talk.pipeline.steps[] | "| step \(.name)\(if .attempts > 1 then " (\(.attempts) attempts)" else "" end) | \(if .seconds then (.seconds | s) else "-" end) |"),
   "",
   "**Ratio pipeline / raw sum: \(.talk.ratio)** (\(.talk.ratioRange[0])-\(.talk.ratioRange[1]) against either raw run; \(.talk.overheadSeconds) s more; the transcribing step alone / the raw transcriber: \(.talk.transcribeStepOverRawTranscriber))",
+  "",
+  "Rounds (each pipeline run between two raw transcriber runs; ratio = pipeline / (raw ffmpeg + mean of the two)):",
+  "",
+  "| round | pipeline (s) | raw transcriber before / after (s) | step extracting_audio / transcribing (s) | ratio |",
+  "|---:|---:|---|---|---:|",
+  (.talk.rounds[] | "| \(.round) | \(.pipelineSeconds | s) | \(.rawBeforeSeconds | s) / \(.rawAfterSeconds | s) | \(.extractingAudioStepSeconds | s) / \(.transcribingStepSeconds | s) | \(.ratio) |"),
+  "",
+  "**Median ratio over \(.talk.rounds | length) rounds: \(.talk.ratioMedian)**",
   "",
   "Same transcript text as the raw run: \(.talk.pipeline.sameTranscriptAsRaw) (words: pipeline \(.talk.pipeline.words), raw \(.talk.raw.words))",
   "",

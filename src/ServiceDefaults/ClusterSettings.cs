@@ -21,6 +21,13 @@ public sealed class ClusterSettings
 
     public int NumMissedProbesLimit { get; set; } = 3;
 
+    /// <summary>
+    /// How often a silo writes "I am alive" in the membership table. A silo that missed two of these is no longer counted
+    /// among the voters, so when too few live silos probe a dead one (two silos, one of them just starting) a single vote
+    /// declares it dead after twice this period. Orleans' default is 30 s (a dead silo's grains then wait up to a minute).
+    /// </summary>
+    public TimeSpan IAmAlivePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Whether the Orleans Dashboard (at /dashboard) answers only requests from loopback (operators on the machine, or through a tunnel).</summary>
     public bool DashboardLoopbackOnly { get; set; } = true;
 

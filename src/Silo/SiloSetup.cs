@@ -34,6 +34,7 @@ public static class SiloSetup
         {
             o.ProbeTimeout = settings.ProbeTimeout;
             o.NumMissedProbesLimit = settings.NumMissedProbesLimit;
+            o.IAmAliveTablePublishTimeout = settings.IAmAlivePeriod;
             o.DefunctSiloExpiration = TimeSpan.FromHours(1);
             o.DefunctSiloCleanupPeriod = TimeSpan.FromMinutes(10);
         });

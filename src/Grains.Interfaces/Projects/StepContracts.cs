@@ -24,7 +24,7 @@ public sealed record IngestOutput(BlobRef Video, long SizeBytes, string Md5, str
 
 /// <summary>Extracting audio and uploading's result: metadata, the WAV, a compressed copy and a thumbnail.</summary>
 [GenerateSerializer, Alias("MediaOutput")]
-public sealed record MediaOutput(MediaInfo Media, BlobRef Audio, BlobRef CompressedAudio, BlobRef? Thumbnail);
+public sealed record MediaOutput(MediaInfo Media, BlobRef Audio, BlobRef? CompressedAudio, BlobRef? Thumbnail);
 
 /// <summary>One searchable passage of a transcript with its embedding.</summary>
 [GenerateSerializer, Alias("TranscriptChunk")]

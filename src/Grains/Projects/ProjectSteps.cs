@@ -49,8 +49,11 @@ public sealed class IngestStep(BlobStore blobs, LinkDownloader links, ProjectRea
     }
 }
 
-/// <summary>Extracting audio, then uploading: metadata, the 16 kHz WAV, a compressed copy and a thumbnail, all stored in blobs.</summary>
-public sealed class MediaStep(BlobStore blobs, MediaTools tools, IOptions<MediaOptions> options) : IProjectStep
+/// <summary>
+/// Extracting audio, then uploading: metadata, the 16 kHz WAV, a thumbnail and, for a transcriber that uploads it, a
+/// compressed copy, all stored in blobs.
+/// </summary>
+public sealed class MediaStep(BlobStore blobs, MediaTools tools, ITranscriber transcriber, IOptions<MediaOptions> options) : IProjectStep
 {
     public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken)
     {
@@ -71,9 +74,13 @@ public sealed class MediaStep(BlobStore blobs, MediaTools tools, IOptions<MediaO
         }
 
         var wav = temp.File("audio.wav");
-        var mp3 = temp.File("audio.mp3");
         await tools.ExtractWavAsync(source, wav, info.DurationSeconds, new Progress<double>(p => progress.Report(0.1 + p * 0.6)), cancellationToken);
-        await tools.CompressAudioAsync(source, mp3, info.DurationSeconds, null, cancellationToken);
+        var mp3 = transcriber.UsesCompressedAudio ? temp.File("audio.mp3") : null;
+        if (mp3 is not null)
+        {
+            await tools.CompressAudioAsync(source, mp3, info.DurationSeconds, null, cancellationToken);
+        }
+
         string? thumbnail = null;
         if (info.HasVideo)
         {
@@ -84,9 +91,14 @@ public sealed class MediaStep(BlobStore blobs, MediaTools tools, IOptions<MediaO
         progress.Report(0, StepNotes.Uploading);
         var prefix = $"{request.UserId}/{request.ProjectId}";
         var audio = new BlobRef(Containers.Audio, $"{prefix}/audio.wav");
-        var compressed = new BlobRef(Containers.Audio, $"{prefix}/audio.mp3");
         await blobs.UploadFileAsync(audio.Container, audio.Name, wav, "audio/wav", new Progress<double>(p => progress.Report(p * 0.8)), cancellationToken);
-        await blobs.UploadFileAsync(compressed.Container, compressed.Name, mp3, "audio/mpeg", null, cancellationToken);
+        BlobRef? compressed = null;
+        if (mp3 is not null)
+        {
+            compressed = new BlobRef(Containers.Audio, $"{prefix}/audio.mp3");
+            await blobs.UploadFileAsync(compressed.Container, compressed.Name, mp3, "audio/mpeg", null, cancellationToken);
+        }
+
         BlobRef? thumb = null;
         if (thumbnail is not null && File.Exists(thumbnail))
         {
@@ -107,7 +119,7 @@ public sealed class TranscribeStep(BlobStore blobs, ITranscriber transcriber, IO
         var wav = temp.File("audio.wav");
         await blobs.DownloadToFileAsync(request.Audio!.Container, request.Audio!.Name, wav, null, cancellationToken);
         string? compressed = null;
-        if (request.CompressedAudio is { } copy)
+        if (request.CompressedAudio is { } copy && transcriber.UsesCompressedAudio)
         {
             compressed = temp.File("audio.mp3");
             await blobs.DownloadToFileAsync(copy.Container, copy.Name, compressed, null, cancellationToken);

@@ -18,5 +18,8 @@ public interface ITranscriber
     /// <summary>The provider's name as recorded with results ("local-pocketsphinx", "openai").</summary>
     string Name { get; }
 
+    /// <summary>Whether it reads <see cref="TranscriptionInput.CompressedPath"/>: the media step makes the compressed copy only then.</summary>
+    bool UsesCompressedAudio { get; }
+
     Task<Transcript> TranscribeAsync(TranscriptionInput input, IProgress<double>? progress, CancellationToken cancellationToken);
 }

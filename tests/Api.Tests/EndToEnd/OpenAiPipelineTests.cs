@@ -72,6 +72,8 @@ public sealed class OpenAiPipelineTests : IAsyncLifetime
         Assert.Equal("openai", content.GetProperty("provider").GetString());
         var upload0 = _openAi.RequestsTo("/v1/audio/transcriptions").Last();
         Assert.Equal("verbose_json", upload0.FormValue("response_format"));
+        // The media step made the compressed copy for this provider, and it is what was uploaded.
+        Assert.Equal("audio.mp3", upload0.FileName);
 
         var word = transcript.GetProperty("text").GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries).OrderByDescending(w => w.Length).First().Trim('.', ',');
         var search = await _cluster.Http.GetFromJsonAsync<JsonElement>($"/api/search?q={Uri.EscapeDataString(word)}");

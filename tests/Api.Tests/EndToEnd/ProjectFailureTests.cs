@@ -155,13 +155,19 @@ public sealed class ProjectFailureTests : IAsyncLifetime
         // A completed project cannot be retried.
         Assert.Equal(HttpStatusCode.Conflict, (await _cluster.Http.PostAsync($"/api/projects/{id}/retry", null)).StatusCode);
 
+        // The media step stored the WAV extract and the thumbnail; no compressed copy, which only a transcriber that uploads
+        // audio (OpenAI's) reads.
+        var blobs = new Providers.Storage.BlobStore(PipelineCluster.Blobs);
+        Assert.NotNull(await blobs.GetInfoAsync(Providers.Storage.Containers.Audio, $"dev/{id}/audio.wav"));
+        Assert.NotNull(await blobs.GetInfoAsync(Providers.Storage.Containers.Thumbnails, $"dev/{id}/thumbnail.jpg"));
+        Assert.Null(await blobs.GetInfoAsync(Providers.Storage.Containers.Audio, $"dev/{id}/audio.mp3"));
+
         // Delete removes its rows and its blobs.
         Assert.Equal(HttpStatusCode.NoContent, (await _cluster.Http.DeleteAsync($"/api/projects/{id}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _cluster.Http.GetAsync($"/api/projects/{id}")).StatusCode);
         Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM projects"));
         Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM transcripts"));
         Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM transcript_chunks"));
-        var blobs = new Providers.Storage.BlobStore(PipelineCluster.Blobs);
         var names = new[]
         {
             (Providers.Storage.Containers.Audio, $"dev/{id}/audio.wav"),

@@ -42,6 +42,9 @@ public sealed class LocalTranscriber : ITranscriber
 
     public string Name => ProviderName;
 
+    /// <summary>It decodes the WAV extract; no compressed copy is made for it.</summary>
+    public bool UsesCompressedAudio => false;
+
     public string Model => ModelName;
 
     public async Task<Transcript> TranscribeAsync(TranscriptionInput input, IProgress<double>? progress, CancellationToken cancellationToken)

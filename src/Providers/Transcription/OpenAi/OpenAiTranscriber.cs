@@ -31,6 +31,9 @@ public sealed class OpenAiTranscriber : ITranscriber
 
     public string Name => "openai";
 
+    /// <summary>It uploads the compressed copy (the WAV when there is none), which fits the API's upload limit for longer audio.</summary>
+    public bool UsesCompressedAudio => true;
+
     public string Model => _options.Model;
 
     /// <summary>False without an API key: the composition root should then pick another transcriber.</summary>
