@@ -1,6 +1,7 @@
 using MediaActors.Providers.Content;
 using MediaActors.Providers.Content.Local;
 using MediaActors.Providers.Content.OpenAi;
+using MediaActors.Providers.Google;
 using MediaActors.Providers.Ingestion;
 using MediaActors.Providers.Media;
 using MediaActors.Providers.Search;
@@ -36,6 +37,7 @@ public static class ProviderRegistration
         services.AddLocalTranscriber(configuration);
         services.AddLocalContentAndEmbeddings(configuration);
         services.AddOpenAiProviders(configuration);
+        services.AddGoogleClients(configuration);
 
         services.AddSingleton<ITranscriber>(sp => Choose<ITranscriber>(configuration, "Transcription",
             () => sp.GetRequiredService<LocalTranscriber>(), () => sp.GetRequiredService<OpenAiTranscriber>()));

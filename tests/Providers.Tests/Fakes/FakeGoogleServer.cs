@@ -1,0 +1,447 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace MediaActors.Providers.Tests.Fakes;
+
+/// <summary>
+/// A local server that plays the parts of Google's APIs MediaActors uses, by their real protocol: YouTube resumable
+/// uploads (session start, chunks answered 308 with the confirmed Range, status queries, 201 with the video),
+/// videos.list, Drive files.get (metadata and alt=media with Range, 206) and files.list of a folder. Failures can be
+/// injected: a connection dropped after some bytes of a chunk or a download, and Google-shaped error answers.
+/// </summary>
+public sealed partial class FakeGoogleServer : IAsyncDisposable
+{
+    private const int PersistUnit = 256 * 1024;
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, Session> _sessions = new();
+    private readonly ConcurrentQueue<Injected> _failures = new();
+    private readonly List<string> _log = [];
+    private int _ids;
+
+    private FakeGoogleServer(WebApplication app) => _app = app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>Access tokens the APIs accept.</summary>
+    public ConcurrentDictionary<string, bool> AccessTokens { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Videos on "YouTube" by id.</summary>
+    public ConcurrentDictionary<string, FakeVideo> Videos { get; } = new();
+
+    /// <summary>Drive files by id.</summary>
+    public ConcurrentDictionary<string, FakeDriveFile> DriveFiles { get; } = new();
+
+    /// <summary>Bytes the upload sessions accepted, summed over all chunks (each byte of a file exactly once if no chunk overlapped).</summary>
+    public long UploadBytesAccepted => Interlocked.Read(ref _uploadBytesAccepted);
+
+    private long _uploadBytesAccepted;
+
+    /// <summary>Chunks that did not continue their session where it stood (a client re-sending or skipping bytes).</summary>
+    public int MisplacedChunks => _misplacedChunks;
+
+    private int _misplacedChunks;
+
+    /// <summary>Every request as "METHOD path?query", in order.</summary>
+    public IReadOnlyList<string> Requests
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToList();
+            }
+        }
+    }
+
+    /// <summary>The options pointing MediaActors' Google clients here.</summary>
+    public IReadOnlyDictionary<string, string?> ConfigurationValues => new Dictionary<string, string?>
+    {
+        ["Google:YouTubeApi"] = new Uri(BaseAddress, "youtube/v3/").ToString(),
+        ["Google:YouTubeUploadApi"] = new Uri(BaseAddress, "upload/youtube/v3/").ToString(),
+        ["Google:DriveApi"] = new Uri(BaseAddress, "drive/v3/").ToString(),
+    };
+
+    public static async Task<FakeGoogleServer> StartAsync()
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(o => o.Limits.MaxRequestBodySize = null);
+        var app = builder.Build();
+        var server = new FakeGoogleServer(app);
+        app.Urls.Add("http://127.0.0.1:0");
+        app.Run(server.HandleAsync);
+        await app.StartAsync();
+        server.BaseAddress = new Uri(app.Urls.First().TrimEnd('/') + "/");
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>The next request to <paramref name="operation"/> ("upload", "upload-start", "videos.list", "files.get", "download", "files.list") answers this error.</summary>
+    public void FailNext(string operation, int status, string? reason = null, string message = "Injected failure.") =>
+        _failures.Enqueue(new Injected(operation, status, reason, message, null));
+
+    /// <summary>The next request to <paramref name="operation"/> ("upload" or "download") drops its connection after <paramref name="bytes"/> bytes of its body.</summary>
+    public void DropNext(string operation, long bytes) => _failures.Enqueue(new Injected(operation, 0, null, "", bytes));
+
+    public FakeDriveFile AddDriveFile(string name, byte[] content, string mimeType = "video/mp4", string folder = "root")
+    {
+        var file = new FakeDriveFile($"drive{Interlocked.Increment(ref _ids)}", name, mimeType, content, Convert.ToHexStringLower(MD5.HashData(content)), folder);
+        DriveFiles[file.Id] = file;
+        return file;
+    }
+
+    private Injected? Take(string operation)
+    {
+        if (_failures.TryPeek(out var next) && next.Operation == operation && _failures.TryDequeue(out next))
+        {
+            return next;
+        }
+
+        return null;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        lock (_log)
+        {
+            _log.Add($"{request.Method} {request.Path}{request.QueryString}");
+        }
+
+        var auth = request.Headers.Authorization.ToString();
+        if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || !AccessTokens.ContainsKey(auth["Bearer ".Length..]))
+        {
+            await ErrorAsync(context, 401, "authError", "Invalid Credentials");
+            return;
+        }
+
+        var path = request.Path.Value ?? "";
+        switch (request.Method)
+        {
+            case "POST" when path == "/upload/youtube/v3/videos" && request.Query["uploadType"] == "resumable":
+                await StartUploadAsync(context);
+                break;
+            case "PUT" when path == "/upload/youtube/v3/videos" && _sessions.TryGetValue(request.Query["upload_id"].ToString(), out var session):
+                await ChunkAsync(context, session);
+                break;
+            case "PUT" when path == "/upload/youtube/v3/videos":
+                await ErrorAsync(context, 404, "notFound", "Upload session not found.");
+                break;
+            case "GET" when path == "/youtube/v3/videos":
+                await ListVideosAsync(context);
+                break;
+            case "GET" when path == "/drive/v3/files":
+                await ListFilesAsync(context);
+                break;
+            case "GET" when path.StartsWith("/drive/v3/files/", StringComparison.Ordinal):
+                await DriveFileAsync(context, Uri.UnescapeDataString(path["/drive/v3/files/".Length..]));
+                break;
+            default:
+                await ErrorAsync(context, 404, "notFound", $"No such endpoint: {request.Method} {path}");
+                break;
+        }
+    }
+
+    private async Task StartUploadAsync(HttpContext context)
+    {
+        if (Take("upload-start") is { } failure)
+        {
+            await ErrorAsync(context, failure.Status, failure.Reason, failure.Message);
+            return;
+        }
+
+        var request = context.Request;
+        if (!long.TryParse(request.Headers["X-Upload-Content-Length"], NumberStyles.None, CultureInfo.InvariantCulture, out var total) || total <= 0)
+        {
+            await ErrorAsync(context, 400, "badContent", "X-Upload-Content-Length is missing.");
+            return;
+        }
+
+        using var body = await JsonDocument.ParseAsync(request.Body);
+        var snippet = body.RootElement.GetProperty("snippet");
+        var title = snippet.GetProperty("title").GetString() ?? "";
+        if (title.Length is 0 or > 100 || title.Contains('<', StringComparison.Ordinal) || title.Contains('>', StringComparison.Ordinal))
+        {
+            await ErrorAsync(context, 400, "invalidTitle", "The request metadata specifies an invalid or empty video title.");
+            return;
+        }
+
+        var id = $"session{Interlocked.Increment(ref _ids)}";
+        _sessions[id] = new Session(id, total, request.Headers["X-Upload-Content-Type"].ToString(), body.RootElement.Clone());
+        context.Response.StatusCode = 200;
+        context.Response.Headers.Location = new Uri(BaseAddress, $"upload/youtube/v3/videos?uploadType=resumable&upload_id={id}").ToString();
+    }
+
+    private async Task ChunkAsync(HttpContext context, Session session)
+    {
+        var range = context.Request.Headers.ContentRange.ToString();
+        var query = QueryRange().Match(range);
+        var chunk = ChunkRange().Match(range);
+        if (query.Success)
+        {
+            await AnswerStateAsync(context, session);
+            return;
+        }
+
+        if (!chunk.Success)
+        {
+            await ErrorAsync(context, 400, "badRange", $"Unreadable Content-Range '{range}'.");
+            return;
+        }
+
+        var failure = Take("upload");
+        if (failure is { DropAfter: null })
+        {
+            await ErrorAsync(context, failure.Status, failure.Reason, failure.Message);
+            return;
+        }
+
+        if (failure?.DropAfter is { } dropAfter)
+        {
+            // Read part of the chunk, keep what a real server would have persisted (whole 256 KiB units), and hang up.
+            var partial = new byte[dropAfter];
+            await context.Request.Body.ReadAtLeastAsync(partial, partial.Length, throwOnEndOfStream: false);
+            var first = long.Parse(chunk.Groups[1].Value, CultureInfo.InvariantCulture);
+            lock (session)
+            {
+                if (first == session.Data.Length)
+                {
+                    var keep = dropAfter / PersistUnit * PersistUnit;
+                    session.Data.Write(partial, 0, (int)keep);
+                    Interlocked.Add(ref _uploadBytesAccepted, keep);
+                }
+            }
+
+            context.Abort();
+            return;
+        }
+
+        var start = long.Parse(chunk.Groups[1].Value, CultureInfo.InvariantCulture);
+        var end = long.Parse(chunk.Groups[2].Value, CultureInfo.InvariantCulture);
+        var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer);
+        var misplaced = false;
+        lock (session)
+        {
+            if (start != session.Data.Length || end - start + 1 != buffer.Length || session.VideoId is not null)
+            {
+                misplaced = true;
+                Interlocked.Increment(ref _misplacedChunks);
+            }
+            else
+            {
+                session.Data.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+                Interlocked.Add(ref _uploadBytesAccepted, buffer.Length);
+                if (session.Data.Length == session.Total)
+                {
+                    var video = new FakeVideo($"vid{Interlocked.Increment(ref _ids)}", session.Metadata, session.Data.ToArray(), session.ContentType);
+                    Videos[video.Id] = video;
+                    session.VideoId = video.Id;
+                }
+            }
+        }
+
+        if (misplaced && session.VideoId is null)
+        {
+            await ErrorAsync(context, 400, "badRange", "The chunk does not continue the upload.");
+            return;
+        }
+
+        await AnswerStateAsync(context, session);
+    }
+
+    private static async Task AnswerStateAsync(HttpContext context, Session session)
+    {
+        if (session.VideoId is { } videoId)
+        {
+            context.Response.StatusCode = 201;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(JsonSerializer.Serialize(new { kind = "youtube#video", id = videoId, status = new { uploadStatus = "uploaded" } }));
+            return;
+        }
+
+        context.Response.StatusCode = 308;
+        long length;
+        lock (session)
+        {
+            length = session.Data.Length;
+        }
+
+        if (length > 0)
+        {
+            context.Response.Headers["Range"] = $"bytes=0-{length - 1}";
+        }
+    }
+
+    private async Task ListVideosAsync(HttpContext context)
+    {
+        if (Take("videos.list") is { } failure)
+        {
+            await ErrorAsync(context, failure.Status, failure.Reason, failure.Message);
+            return;
+        }
+
+        var ids = context.Request.Query["id"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var items = ids.Where(id => Videos.TryGetValue(id, out var v) && !v.Deleted)
+            .Select(id => new { kind = "youtube#video", id, status = new { uploadStatus = "processed", privacyStatus = "private" } }).ToList();
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new { kind = "youtube#videoListResponse", items }));
+    }
+
+    private async Task ListFilesAsync(HttpContext context)
+    {
+        if (Take("files.list") is { } failure)
+        {
+            await ErrorAsync(context, failure.Status, failure.Reason, failure.Message);
+            return;
+        }
+
+        var q = context.Request.Query["q"].ToString();
+        var folder = FolderQuery().Match(q) is { Success: true } m ? m.Groups[1].Value : null;
+        var pageSize = int.TryParse(context.Request.Query["pageSize"], out var size) ? size : 100;
+        var skip = int.TryParse(context.Request.Query["pageToken"], out var token) ? token : 0;
+        var all = DriveFiles.Values.Where(f => f.Folder == folder && f.MimeType.StartsWith("video/", StringComparison.Ordinal) && !f.Trashed)
+            .OrderBy(f => f.Id, StringComparer.Ordinal).ToList();
+        var page = all.Skip(skip).Take(pageSize).Select(Metadata).ToList();
+        var next = skip + pageSize < all.Count ? (skip + pageSize).ToString(CultureInfo.InvariantCulture) : null;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new { nextPageToken = next, files = page }));
+    }
+
+    private async Task DriveFileAsync(HttpContext context, string id)
+    {
+        var media = context.Request.Query["alt"] == "media";
+        var failure = Take(media ? "download" : "files.get");
+        if (failure is { DropAfter: null })
+        {
+            await ErrorAsync(context, failure.Status, failure.Reason, failure.Message);
+            return;
+        }
+
+        if (!DriveFiles.TryGetValue(id, out var file))
+        {
+            await ErrorAsync(context, 404, "notFound", $"File not found: {id}.", "global");
+            return;
+        }
+
+        if (!media)
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(JsonSerializer.Serialize(Metadata(file)));
+            return;
+        }
+
+        if (failure?.DropAfter is { } dropAfter)
+        {
+            var (from, _) = Range(context, file);
+            context.Response.StatusCode = 206;
+            await context.Response.Body.WriteAsync(file.Content.AsMemory((int)from, (int)Math.Min(dropAfter, file.Content.Length - from)));
+            await context.Response.Body.FlushAsync();
+            context.Abort();
+            return;
+        }
+
+        var (start, end) = Range(context, file);
+        context.Response.StatusCode = context.Request.Headers.Range.Count > 0 ? 206 : 200;
+        if (context.Response.StatusCode == 206)
+        {
+            context.Response.Headers.ContentRange = $"bytes {start}-{end}/{file.Content.Length}";
+        }
+
+        context.Response.ContentLength = end - start + 1;
+        context.Response.ContentType = file.MimeType;
+        await context.Response.Body.WriteAsync(file.Content.AsMemory((int)start, (int)(end - start + 1)));
+    }
+
+    private static (long Start, long End) Range(HttpContext context, FakeDriveFile file)
+    {
+        var match = RangeHeader().Match(context.Request.Headers.Range.ToString());
+        if (!match.Success)
+        {
+            return (0, file.Content.Length - 1);
+        }
+
+        var start = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        var end = match.Groups[2].Success ? Math.Min(long.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture), file.Content.Length - 1) : file.Content.Length - 1;
+        return (start, end);
+    }
+
+    private static object Metadata(FakeDriveFile f) => new
+    {
+        id = f.Id,
+        name = f.Name,
+        mimeType = f.MimeType,
+        size = f.Content.Length.ToString(CultureInfo.InvariantCulture),
+        md5Checksum = f.Md5,
+        modifiedTime = "2026-12-01T10:00:00.000Z",
+    };
+
+    private static async Task ErrorAsync(HttpContext context, int status, string? reason, string message, string domain = "youtube.api")
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            error = new { code = status, message, errors = new[] { new { domain, reason = reason ?? "backendError", message } } },
+        }));
+    }
+
+    [GeneratedRegex(@"^bytes \*/(\d+)$")]
+    private static partial Regex QueryRange();
+
+    [GeneratedRegex(@"^bytes (\d+)-(\d+)/(\d+)$")]
+    private static partial Regex ChunkRange();
+
+    [GeneratedRegex(@"^bytes=(\d+)-(\d*)$")]
+    private static partial Regex RangeHeader();
+
+    [GeneratedRegex(@"'([^']+)' in parents")]
+    private static partial Regex FolderQuery();
+
+    private sealed record Injected(string Operation, int Status, string? Reason, string Message, long? DropAfter);
+
+    private sealed class Session(string id, long total, string contentType, JsonElement metadata)
+    {
+        public string Id { get; } = id;
+
+        public long Total { get; } = total;
+
+        public string ContentType { get; } = contentType;
+
+        public JsonElement Metadata { get; } = metadata;
+
+        public MemoryStream Data { get; } = new();
+
+        public string? VideoId { get; set; }
+    }
+}
+
+/// <summary>A video the fake YouTube holds: its metadata as sent and its bytes.</summary>
+public sealed class FakeVideo(string id, JsonElement metadata, byte[] content, string contentType)
+{
+    public string Id { get; } = id;
+
+    public JsonElement Metadata { get; } = metadata;
+
+    public byte[] Content { get; } = content;
+
+    public string ContentType { get; } = contentType;
+
+    public bool Deleted { get; set; }
+}
+
+/// <summary>A file on the fake Drive.</summary>
+public sealed record FakeDriveFile(string Id, string Name, string MimeType, byte[] Content, string Md5, string Folder)
+{
+    public bool Trashed { get; set; }
+}
