@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MediaActors.Providers.Google;
 
@@ -15,6 +16,8 @@ public static class GoogleRegistration
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<GoogleOptions>>()));
         services.AddTransient(sp => new DriveClient(sp.GetRequiredService<IHttpClientFactory>().CreateClient(YouTubeClient.HttpClientName),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<GoogleOptions>>()));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<GoogleOAuth>();
         return services;
     }
 }

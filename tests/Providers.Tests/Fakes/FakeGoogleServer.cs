@@ -59,9 +59,29 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
         }
     }
 
+    public const string ClientId = "fake-client-1234.apps.googleusercontent.com";
+
+    public const string ClientSecret = "fake-client-secret-5b7e";
+
+    /// <summary>Refresh tokens issued and not revoked.</summary>
+    public ConcurrentDictionary<string, bool> RefreshTokens { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>How long issued access tokens live (Google: about an hour).</summary>
+    public int AccessTokenSeconds { get; set; } = 3599;
+
+    /// <summary>The consent requests received, as their query parameters.</summary>
+    public ConcurrentQueue<IReadOnlyDictionary<string, string>> ConsentRequests { get; } = new();
+
+    private readonly ConcurrentDictionary<string, (string Challenge, string RedirectUri, string Scope)> _codes = new(StringComparer.Ordinal);
+
     /// <summary>The options pointing MediaActors' Google clients here.</summary>
     public IReadOnlyDictionary<string, string?> ConfigurationValues => new Dictionary<string, string?>
     {
+        ["Google:ClientId"] = ClientId,
+        ["Google:ClientSecret"] = ClientSecret,
+        ["Google:AuthorizationEndpoint"] = new Uri(BaseAddress, "o/oauth2/v2/auth").ToString(),
+        ["Google:TokenEndpoint"] = new Uri(BaseAddress, "token").ToString(),
+        ["Google:RevokeEndpoint"] = new Uri(BaseAddress, "revoke").ToString(),
         ["Google:YouTubeApi"] = new Uri(BaseAddress, "youtube/v3/").ToString(),
         ["Google:YouTubeUploadApi"] = new Uri(BaseAddress, "upload/youtube/v3/").ToString(),
         ["Google:DriveApi"] = new Uri(BaseAddress, "drive/v3/").ToString(),
@@ -118,6 +138,13 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
             _log.Add($"{request.Method} {request.Path}{request.QueryString}");
         }
 
+        var oauthPath = request.Path.Value ?? "";
+        if (oauthPath is "/o/oauth2/v2/auth" or "/token" or "/revoke")
+        {
+            await OAuthAsync(context, oauthPath);
+            return;
+        }
+
         var auth = request.Headers.Authorization.ToString();
         if (!auth.StartsWith("Bearer ", StringComparison.Ordinal) || !AccessTokens.ContainsKey(auth["Bearer ".Length..]))
         {
@@ -151,6 +178,120 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
                 break;
         }
     }
+
+    /// <summary>Consent (a user who always agrees: 302 back with a code), the token endpoint (code with PKCE, refresh) and revocation.</summary>
+    private async Task OAuthAsync(HttpContext context, string path)
+    {
+        var request = context.Request;
+        if (path == "/o/oauth2/v2/auth")
+        {
+            var query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString(), StringComparer.Ordinal);
+            ConsentRequests.Enqueue(query);
+            if (query.GetValueOrDefault("client_id") != ClientId || query.GetValueOrDefault("response_type") != "code"
+                || query.GetValueOrDefault("code_challenge_method") != "S256" || string.IsNullOrEmpty(query.GetValueOrDefault("code_challenge")))
+            {
+                context.Response.StatusCode = 400;
+                await context.Response.WriteAsync("Error 400: invalid_request");
+                return;
+            }
+
+            var code = $"4/code-{Interlocked.Increment(ref _ids)}";
+            _codes[code] = (query["code_challenge"], query.GetValueOrDefault("redirect_uri") ?? "", query.GetValueOrDefault("scope") ?? "");
+            var redirect = $"{query.GetValueOrDefault("redirect_uri")}?code={Uri.EscapeDataString(code)}&state={Uri.EscapeDataString(query.GetValueOrDefault("state") ?? "")}";
+            context.Response.StatusCode = 302;
+            context.Response.Headers.Location = redirect;
+            return;
+        }
+
+        var form = request.HasFormContentType ? await request.ReadFormAsync() : null;
+        string Field(string name) => form?[name].ToString() is { Length: > 0 } v ? v : request.Query[name].ToString();
+        if (path == "/revoke")
+        {
+            var token = Field("token");
+            var known = RefreshTokens.TryRemove(token, out _) | AccessTokens.TryRemove(token, out _);
+            context.Response.StatusCode = known ? 200 : 400;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(known ? "{}" : """{"error":"invalid_token","error_description":"Token expired or revoked"}""");
+            return;
+        }
+
+        if (Take("token") is { } failure)
+        {
+            context.Response.StatusCode = failure.Status;
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(JsonSerializer.Serialize(new { error = failure.Reason ?? "internal_failure", error_description = failure.Message }));
+            return;
+        }
+
+        if (Field("client_id") != ClientId || Field("client_secret") != ClientSecret)
+        {
+            await TokenErrorAsync(context, 401, "invalid_client", "Unauthorized");
+            return;
+        }
+
+        string scope;
+        string? refresh = null;
+        switch (Field("grant_type"))
+        {
+            case "authorization_code":
+                if (!_codes.TryRemove(Field("code"), out var issued) || issued.RedirectUri != Field("redirect_uri"))
+                {
+                    await TokenErrorAsync(context, 400, "invalid_grant", "Bad Request");
+                    return;
+                }
+
+                var verifier = Field("code_verifier");
+                if (verifier.Length == 0)
+                {
+                    await TokenErrorAsync(context, 400, "invalid_grant", "Missing code verifier.");
+                    return;
+                }
+
+                if (Base64Url(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier))) != issued.Challenge)
+                {
+                    await TokenErrorAsync(context, 400, "invalid_grant", "Invalid code verifier.");
+                    return;
+                }
+
+                scope = issued.Scope;
+                refresh = $"1//refresh-{Interlocked.Increment(ref _ids)}";
+                RefreshTokens[refresh] = true;
+                break;
+            case "refresh_token":
+                if (!RefreshTokens.ContainsKey(Field("refresh_token")))
+                {
+                    await TokenErrorAsync(context, 400, "invalid_grant", "Token has been expired or revoked.");
+                    return;
+                }
+
+                scope = "https://www.googleapis.com/auth/youtube.upload";
+                break;
+            default:
+                await TokenErrorAsync(context, 400, "unsupported_grant_type", "Invalid grant_type.");
+                return;
+        }
+
+        var access = $"ya29.access-{Interlocked.Increment(ref _ids)}";
+        AccessTokens[access] = true;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["access_token"] = access,
+            ["expires_in"] = AccessTokenSeconds,
+            ["refresh_token"] = refresh,
+            ["scope"] = scope,
+            ["token_type"] = "Bearer",
+        }.Where(p => p.Value is not null).ToDictionary()));
+    }
+
+    private static async Task TokenErrorAsync(HttpContext context, int status, string error, string description)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new { error, error_description = description }));
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private async Task StartUploadAsync(HttpContext context)
     {
