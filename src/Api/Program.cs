@@ -1,5 +1,6 @@
 using MediaActors.Api;
 using MediaActors.Api.Auth;
+using MediaActors.Api.Google;
 using MediaActors.Api.Projects;
 using MediaActors.Api.Realtime;
 using MediaActors.Api.Search;
@@ -41,6 +42,7 @@ app.MapKeys();
 app.MapUploads();
 app.MapProjects();
 app.MapSearch();
+app.MapGoogle();
 app.MapProjectEvents();
 app.MapHub<ProjectHub>(ProjectHub.Path);
 app.Run();

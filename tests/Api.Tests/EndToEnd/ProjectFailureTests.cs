@@ -102,6 +102,24 @@ public sealed class ProjectFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Google_endpoints_without_a_configured_client_say_how_to_configure_one()
+    {
+        foreach (var request in new[]
+        {
+            new HttpRequestMessage(HttpMethod.Get, "/api/google"),
+            new HttpRequestMessage(HttpMethod.Get, "/api/google/connect"),
+            new HttpRequestMessage(HttpMethod.Delete, "/api/google"),
+            new HttpRequestMessage(HttpMethod.Get, "/api/google/callback?state=s&code=c"),
+        })
+        {
+            using var response = await _cluster.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("Google__ClientId", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Requests_without_a_valid_key_are_refused_and_other_users_see_404()
     {
         using var anonymous = new HttpClient { BaseAddress = _cluster.Http.BaseAddress };
