@@ -12,6 +12,29 @@ public sealed record GoogleConnection(
 [GenerateSerializer, Alias("GoogleConsent")]
 public sealed record GoogleConsent([property: Id(0)] Uri AuthorizationUrl, [property: Id(1)] DateTimeOffset ExpiresAt);
 
+/// <summary>Why no access token could be given.</summary>
+public enum GoogleTokenProblem
+{
+    None,
+
+    /// <summary>No account is connected.</summary>
+    NotConnected,
+
+    /// <summary>Google no longer accepts the saved grant (revoked or expired): the user must connect again.</summary>
+    Reconnect,
+
+    /// <summary>Google's token endpoint did not answer usefully: try again later.</summary>
+    Unavailable,
+}
+
+/// <summary>An access token for a job's calls to Google, or why there is none (a result, not an exception: it crosses silos intact).</summary>
+[GenerateSerializer, Alias("GoogleAccessToken")]
+public sealed record GoogleAccessToken(
+    [property: Id(0)] string? Token,
+    [property: Id(1)] DateTimeOffset ExpiresAt,
+    [property: Id(2)] GoogleTokenProblem Problem,
+    [property: Id(3)] string? Message);
+
 /// <summary>
 /// One user's Google account (key: the user id): the OAuth tokens, encrypted in its state, the consents it started,
 /// refresh when the access token expires, revocation on disconnect.
@@ -29,6 +52,13 @@ public interface IGoogleAccountGrain : IGrainWithStringKey
 
     [Alias("get")]
     Task<GoogleConnection> Get();
+
+    /// <summary>
+    /// A valid access token (refreshed when it expires within a minute, or when <paramref name="forceRefresh"/>: a call
+    /// got 401 with it). A grant Google refuses is forgotten and the connection says to reconnect.
+    /// </summary>
+    [Alias("access-token")]
+    Task<GoogleAccessToken> AccessToken(bool forceRefresh);
 
     /// <summary>Revokes the grant at Google (best effort) and forgets the tokens.</summary>
     [Alias("disconnect")]

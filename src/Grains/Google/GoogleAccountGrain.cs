@@ -102,6 +102,63 @@ public sealed class GoogleAccountGrain(
 
     public Task<GoogleConnection> Get() => Task.FromResult(View());
 
+    public async Task<GoogleAccessToken> AccessToken(bool forceRefresh)
+    {
+        if (state.State.ProtectedTokens is not { } protectedTokens)
+        {
+            return new GoogleAccessToken(null, default, GoogleTokenProblem.NotConnected,
+                state.State.Problem ?? "No Google account is connected: connect one with GET /api/google/connect.");
+        }
+
+        GoogleTokens tokens;
+        try
+        {
+            tokens = JsonSerializer.Deserialize<GoogleTokens>(_protector.Unprotect(protectedTokens))!;
+        }
+        catch (CryptographicException)
+        {
+            return await ForgetAsync("The saved Google authorization cannot be decrypted (the Data Protection key ring changed): reconnect your Google account.");
+        }
+
+        var now = time.GetUtcNow();
+        if (!forceRefresh && !tokens.NeedsRefresh(now))
+        {
+            return new GoogleAccessToken(tokens.AccessToken, tokens.ExpiresAt, GoogleTokenProblem.None, null);
+        }
+
+        if (string.IsNullOrEmpty(tokens.RefreshToken))
+        {
+            return await ForgetAsync("The saved Google authorization has no refresh token: reconnect your Google account.");
+        }
+
+        try
+        {
+            var refreshed = await oauth.RefreshAsync(tokens.RefreshToken, CancellationToken.None);
+            state.State.ProtectedTokens = _protector.Protect(JsonSerializer.Serialize(refreshed));
+            await state.WriteStateAsync();
+            return new GoogleAccessToken(refreshed.AccessToken, refreshed.ExpiresAt, GoogleTokenProblem.None, null);
+        }
+        catch (GoogleApiException ex) when (ex.Kind == GoogleFailureKind.Unauthorized)
+        {
+            logger.LogWarning("Google refused the saved grant of user {User} ({Reason}); the user must reconnect", UserId, ex.Reason);
+            return await ForgetAsync("Google no longer accepts the saved authorization (it expired or was revoked): reconnect your Google account.");
+        }
+        catch (GoogleApiException ex)
+        {
+            return new GoogleAccessToken(null, default, GoogleTokenProblem.Unavailable, ex.Message);
+        }
+    }
+
+    private async Task<GoogleAccessToken> ForgetAsync(string problem)
+    {
+        state.State.ProtectedTokens = null;
+        state.State.Scopes = [];
+        state.State.ConnectedAt = null;
+        state.State.Problem = problem;
+        await state.WriteStateAsync();
+        return new GoogleAccessToken(null, default, GoogleTokenProblem.Reconnect, problem);
+    }
+
     public async Task<GoogleConnection> Disconnect()
     {
         if (state.State.ProtectedTokens is { } protectedTokens)
