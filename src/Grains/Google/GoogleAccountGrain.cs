@@ -55,7 +55,7 @@ public sealed class GoogleAccountGrain(
             state.State.Pending.Remove(expired);
         }
 
-        var consentState = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var consentState = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var (url, verifier) = oauth.BeginConsent(consentState);
         var expiresAt = now + ConsentLifetime;
         state.State.Pending[consentState] = new PendingConsent(_protector.Protect(verifier), expiresAt);

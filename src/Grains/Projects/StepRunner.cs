@@ -22,11 +22,11 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
     private readonly ConcurrentDictionary<Guid, Attempt> _running = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.StepConcurrency));
+    // Attempts a stopping silo cancelled before they got a slot, handed back once its grains have moved.
+    private readonly ConcurrentQueue<StepRequest> _notStarted = new();
 
     /// <summary>The attempts accepted here and not finished yet.</summary>
     public int Running => _running.Count;
-
-    private readonly ConcurrentQueue<StepRequest> _notStarted = new();
 
     public void Participate(ISiloLifecycle lifecycle)
     {

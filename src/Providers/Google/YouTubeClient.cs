@@ -26,9 +26,6 @@ public sealed record UploadState(long Offset, string? VideoId)
 /// </summary>
 public sealed class YouTubeClient(HttpClient http, IOptions<GoogleOptions> options)
 {
-    /// <summary>The named HttpClient (no automatic redirects: a 308 here is "resume incomplete", not a redirect).</summary>
-    public const string HttpClientName = "google";
-
     private readonly GoogleOptions _options = options.Value;
 
     /// <summary>Starts an upload session for <paramref name="length"/> bytes; returns the session URI every chunk goes to.</summary>
@@ -159,8 +156,7 @@ public sealed class YouTubeClient(HttpClient http, IOptions<GoogleOptions> optio
         timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, _options.TimeoutSeconds)));
         try
         {
-            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            return response;
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is HttpRequestException or IOException or OperationCanceledException)
         {

@@ -33,20 +33,25 @@ public sealed class GoogleConnectTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _browser.Dispose();
         await _cluster.DisposeAsync();
         await _google.DisposeAsync();
     }
 
-    /// <summary>Plays the browser: the consent page sends it back to the redirect URI, which it opens on our API (without an API key).</summary>
-    private async Task<HttpResponseMessage> ConsentAndComeBackAsync(string authorizationUrl)
+    private readonly HttpClient _browser = new(new SocketsHttpHandler { AllowAutoRedirect = false });
+
+    /// <summary>Plays the browser at Google: the consent page sends it back to the redirect URI; returns that URI's query.</summary>
+    private async Task<string> ConsentAsync(string authorizationUrl)
     {
-        using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
-        using var consent = await browser.GetAsync(authorizationUrl);
+        using var consent = await _browser.GetAsync(authorizationUrl);
         Assert.Equal(HttpStatusCode.Found, consent.StatusCode);
         var back = consent.Headers.Location!;
         Assert.StartsWith(RedirectUri + "?", back.ToString(), StringComparison.Ordinal);
-        return await browser.GetAsync(new Uri(_cluster.Http.BaseAddress!, "/api/google/callback" + back.Query));
+        return back.Query;
     }
+
+    /// <summary>The browser back at our API's callback (without an API key).</summary>
+    private Task<HttpResponseMessage> CallbackAsync(string query) => _browser.GetAsync(new Uri(_cluster.Http.BaseAddress!, "/api/google/callback" + query));
 
     [Fact]
     public async Task A_user_connects_with_pkce_the_tokens_are_stored_encrypted_and_disconnect_revokes_them()
@@ -57,7 +62,7 @@ public sealed class GoogleConnectTests : IAsyncLifetime
         var connect = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/google/connect"));
         var url = connect.GetProperty("authorizationUrl").GetString()!;
         Assert.Contains("code_challenge_method=S256", url, StringComparison.Ordinal);
-        using var callback = await ConsentAndComeBackAsync(url);
+        using var callback = await CallbackAsync(await ConsentAsync(url));
         var body = await callback.Content.ReadAsStringAsync();
         Assert.True(callback.StatusCode == HttpStatusCode.OK, body);
         var connected = JsonDocument.Parse(body).RootElement;
@@ -91,28 +96,26 @@ public sealed class GoogleConnectTests : IAsyncLifetime
     public async Task A_consent_is_single_use_and_a_refusal_or_a_forged_state_connects_nothing()
     {
         var first = (await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/google/connect"))).GetProperty("authorizationUrl").GetString()!;
-        using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
-        using var consent = await browser.GetAsync(first);
-        var back = consent.Headers.Location!.Query;
-        using (var used = await browser.GetAsync(new Uri(_cluster.Http.BaseAddress!, "/api/google/callback" + back)))
+        var back = await ConsentAsync(first);
+        using (var used = await CallbackAsync(back))
         {
             Assert.Equal(HttpStatusCode.OK, used.StatusCode);
         }
 
         // The same callback again (a replay): the consent is used up.
-        using var replay = await browser.GetAsync(new Uri(_cluster.Http.BaseAddress!, "/api/google/callback" + back));
+        using var replay = await CallbackAsync(back);
         Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
         Assert.Equal("application/problem+json", replay.Content.Headers.ContentType?.MediaType);
         Assert.Contains("already used", await replay.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        using var forged = await browser.GetAsync(new Uri(_cluster.Http.BaseAddress!, "/api/google/callback?state=forged&code=4/whatever"));
+        using var forged = await CallbackAsync("?state=forged&code=4/whatever");
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
 
         // The user said no at Google: the consent ends and nothing changes.
         await _cluster.Http.DeleteAsync("/api/google");
         var second = (await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/google/connect"))).GetProperty("authorizationUrl").GetString()!;
         var state = System.Web.HttpUtility.ParseQueryString(new Uri(second).Query)["state"]!;
-        using var denied = await browser.GetAsync(new Uri(_cluster.Http.BaseAddress!, $"/api/google/callback?error=access_denied&state={Uri.EscapeDataString(state)}"));
+        using var denied = await CallbackAsync($"?error=access_denied&state={Uri.EscapeDataString(state)}");
         Assert.Equal(HttpStatusCode.BadRequest, denied.StatusCode);
         Assert.Contains("access_denied", await denied.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.False((await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/google"))).GetProperty("connected").GetBoolean());

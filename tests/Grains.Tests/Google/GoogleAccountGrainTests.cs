@@ -55,14 +55,20 @@ public sealed class GoogleAccountGrainTests : IAsyncLifetime
         await _database.DisposeAsync();
     }
 
-    /// <summary>Consent as a browser gives it: the grain's consent URL, Google's redirect back, the grain completes it.</summary>
-    private static async Task ConnectAsync(IGoogleAccountGrain account)
+    /// <summary>Consent as a browser gives it: the grain's consent URL, then the state and code Google's redirect brings back.</summary>
+    private static async Task<(string State, string Code)> ConsentAsync(IGoogleAccountGrain account)
     {
         var consent = await account.BeginConnect();
         using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
         using var response = await browser.GetAsync(consent.AuthorizationUrl);
         var query = HttpUtility.ParseQueryString(response.Headers.Location!.Query);
-        Assert.True((await account.CompleteConnect(query["state"]!, query["code"]!)).Connected);
+        return (query["state"]!, query["code"]!);
+    }
+
+    private static async Task ConnectAsync(IGoogleAccountGrain account)
+    {
+        var (state, code) = await ConsentAsync(account);
+        Assert.True((await account.CompleteConnect(state, code)).Connected);
     }
 
     [Fact]
@@ -120,15 +126,12 @@ public sealed class GoogleAccountGrainTests : IAsyncLifetime
     public async Task A_consent_completes_once_and_its_state_names_its_user_once()
     {
         var account = _cluster.Client.GetGrain<IGoogleAccountGrain>("user-c");
-        var consent = await account.BeginConnect();
-        using var browser = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
-        using var response = await browser.GetAsync(consent.AuthorizationUrl);
-        var query = HttpUtility.ParseQueryString(response.Headers.Location!.Query);
-        await account.CompleteConnect(query["state"]!, query["code"]!);
-        await Assert.ThrowsAsync<ArgumentException>(() => account.CompleteConnect(query["state"]!, query["code"]!));
+        var (state, code) = await ConsentAsync(account);
+        await account.CompleteConnect(state, code);
+        await Assert.ThrowsAsync<ArgumentException>(() => account.CompleteConnect(state, code));
 
         // The state value names its user once (what the API's callback asks), then nobody.
-        var registered = _cluster.Client.GetGrain<IGoogleConsentGrain>(query["state"]!);
+        var registered = _cluster.Client.GetGrain<IGoogleConsentGrain>(state);
         Assert.Equal("user-c", await registered.Take());
         Assert.Null(await registered.Take());
         Assert.Null(await _cluster.Client.GetGrain<IGoogleConsentGrain>("forged-state").Take());

@@ -247,7 +247,7 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
                     return;
                 }
 
-                if (Base64Url(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier))) != issued.Challenge)
+                if (System.Buffers.Text.Base64Url.EncodeToString(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(verifier))) != issued.Challenge)
                 {
                     await TokenErrorAsync(context, 400, "invalid_grant", "Invalid code verifier.");
                     return;
@@ -290,8 +290,6 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(JsonSerializer.Serialize(new { error, error_description = description }));
     }
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private async Task StartUploadAsync(HttpContext context)
     {
