@@ -6,8 +6,8 @@ MA_ROOT=${MA_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # Debian 12 ships PostgreSQL 15; we call its binaries directly instead of the pg_wrapper/pg_ctlcluster layer.
 MA_PG_BIN=${MA_PG_BIN:-/usr/lib/postgresql/15/bin}
 MA_TOOLS_DIR="$MA_ROOT/tools"
-# Debian packages the services and the media pipeline need (curl is used by run.sh's health check).
-MA_APT_PACKAGES=(postgresql ffmpeg espeak-ng sox yt-dlp libpocketsphinx3 pocketsphinx-en-us pocketsphinx-testdata curl)
+# Debian packages the services and the media pipeline need (curl: run.sh's health check; tzdata: the YouTube quota's Pacific midnight).
+MA_APT_PACKAGES=(postgresql ffmpeg espeak-ng sox yt-dlp libpocketsphinx3 pocketsphinx-en-us pocketsphinx-testdata curl tzdata)
 # Azurite's fixed, publicly documented development account key (not a secret).
 MA_AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 

@@ -1,5 +1,6 @@
 using MediaActors.Grains.Maintenance;
 using MediaActors.Grains.Projects;
+using MediaActors.Grains.Publish;
 using MediaActors.Providers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +20,9 @@ public static class GrainRegistration
         services.AddOptions<EventOptions>().Bind(configuration.GetSection("Events"));
         services.AddSingleton<ProjectReads>();
         services.AddSingleton<IProjectStore, ProjectStore>();
+        services.AddOptions<PublishOptions>().Bind(configuration.GetSection("Publish"));
+        services.AddSingleton<IPublishStore, PublishStore>();
+        services.AddTransient<Publisher>();
         services.AddSingleton<StepRunner>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StepRunner>());
 

@@ -42,7 +42,8 @@ public sealed record StepOutput(
     Transcript? Transcript = null,
     Analysis? Analysis = null,
     GeneratedContent? Content = null,
-    EmbedOutput? Embeddings = null);
+    EmbedOutput? Embeddings = null,
+    MediaActors.Grains.Publish.PublishOutput? Publish = null);
 
 /// <summary>The grain that owns a step attempt: it receives the attempt's heartbeats and its outcome, tagged with the attempt id.</summary>
 [Alias("step-owner")]
@@ -73,7 +74,7 @@ public static class StepNotes
     /// <summary>The attempt got its slot and began (until then it only waited).</summary>
     public const string Running = "running";
 
-    /// <summary>The media step finished its ffmpeg work and is uploading its results (the project moves to "uploading").</summary>
+    /// <summary>The media step finished its ffmpeg work and is uploading its results (the project moves to "uploading"); a publish job began sending the video to YouTube.</summary>
     public const string Uploading = "uploading";
 }
 
@@ -83,4 +84,8 @@ public interface IStepWorker : IGrainWithIntegerKey
 {
     [Alias("start")]
     Task Start(StepRequest request);
+
+    /// <summary>Runs one attempt of a publish job (download from Drive, upload to YouTube) on this silo.</summary>
+    [Alias("start-publish")]
+    Task StartPublish(MediaActors.Grains.Publish.PublishRequest request);
 }

@@ -57,32 +57,39 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource) : IProjectStore
                 batch.BatchCommands.Add(ProjectRow(projectId, state));
             }
 
-            foreach (var e in state.Outbox)
-            {
-                var inline = e.Payload.Length <= MaxInlinePayload;
-                var notification = JsonSerializer.Serialize(new
-                {
-                    projectId,
-                    seq = e.Seq,
-                    kind = e.Kind,
-                    payload = inline ? JsonDocument.Parse(e.Payload).RootElement : (JsonElement?)null,
-                    at = e.At,
-                });
-                // The notification is sent only if the insert happened: a re-sent event reaches no client twice.
-                batch.BatchCommands.Add(Command(
-                    """
-                    WITH inserted AS (
-                        INSERT INTO project_events (project_id, seq, kind, payload, created_at) VALUES ($1, $2, $3, $4::jsonb, $5)
-                        ON CONFLICT (project_id, seq) DO NOTHING RETURNING seq)
-                    SELECT pg_notify($6, $7) FROM inserted
-                    """,
-                    projectId, e.Seq, e.Kind, e.Payload, e.At.UtcDateTime, EventChannel, notification));
-            }
-
+            AppendEvents(batch, projectId, state.Outbox);
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds the inserts of a grain's pending events (its stream: a project or a publish job) to <paramref name="batch"/>, each
+    /// with a NOTIFY to the API hosts sent only if the insert happened, so a re-sent event reaches no client twice.
+    /// </summary>
+    internal static void AppendEvents(NpgsqlBatch batch, Guid streamId, IEnumerable<OutboxEvent> events)
+    {
+        foreach (var e in events)
+        {
+            var inline = e.Payload.Length <= MaxInlinePayload;
+            var notification = JsonSerializer.Serialize(new
+            {
+                projectId = streamId,
+                seq = e.Seq,
+                kind = e.Kind,
+                payload = inline ? JsonDocument.Parse(e.Payload).RootElement : (JsonElement?)null,
+                at = e.At,
+            });
+            batch.BatchCommands.Add(Command(
+                """
+                WITH inserted AS (
+                    INSERT INTO project_events (project_id, seq, kind, payload, created_at) VALUES ($1, $2, $3, $4::jsonb, $5)
+                    ON CONFLICT (project_id, seq) DO NOTHING RETURNING seq)
+                SELECT pg_notify($6, $7) FROM inserted
+                """,
+                streamId, e.Seq, e.Kind, e.Payload, e.At.UtcDateTime, EventChannel, notification));
+        }
     }
 
     private static NpgsqlBatchCommand ProjectRow(Guid projectId, ProjectState state)
@@ -173,7 +180,7 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource) : IProjectStore
 
     public static string Name<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 
-    private static string Json<T>(T value) => JsonSerializer.Serialize(value, JsonDefaults.Options);
+    internal static string Json<T>(T value) => JsonSerializer.Serialize(value, JsonDefaults.Options);
 
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken, params object?[] values)
     {
@@ -186,7 +193,7 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource) : IProjectStore
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static NpgsqlBatchCommand Command(string sql, params object?[] values)
+    internal static NpgsqlBatchCommand Command(string sql, params object?[] values)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var value in values)
@@ -197,7 +204,11 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource) : IProjectStore
         return command;
     }
 
-    // Nulls need a type for PostgreSQL to infer the parameter; everything here that may be null is text.
-    private static NpgsqlParameter Parameter(object? value) =>
-        value is null ? new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text } : new NpgsqlParameter { Value = value };
+    // Nulls need a type for PostgreSQL to infer the parameter: text, unless the caller passes a typed parameter.
+    private static NpgsqlParameter Parameter(object? value) => value switch
+    {
+        null => new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+        NpgsqlParameter given => given,
+        _ => new NpgsqlParameter { Value = value },
+    };
 }

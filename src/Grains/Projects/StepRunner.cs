@@ -4,6 +4,7 @@ using MediaActors.Providers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using MediaActors.Grains.Publish;
 using Npgsql;
 
 namespace MediaActors.Grains.Projects;
@@ -15,15 +16,20 @@ namespace MediaActors.Grains.Projects;
 /// finish; the rest are cancelled and reported as retryable, so their projects retry on another silo (those still waiting
 /// for a slot as not started: they start again at once and are not counted as attempts).
 /// </summary>
-public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, IOptions<ProjectOptions> options, ILogger<StepRunner> logger)
+public sealed class StepRunner(IOptions<ProjectOptions> options, IOptions<PublishOptions> publishOptions, ILogger<StepRunner> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     private readonly ProjectOptions _options = options.Value;
     private readonly ConcurrentDictionary<Guid, Attempt> _running = new();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly SemaphoreSlim _slots = new(Math.Max(1, options.Value.StepConcurrency));
+    // CPU-bound project steps and network-bound publish jobs wait for slots of their own.
+    private readonly Dictionary<StepPool, SemaphoreSlim> _slots = new()
+    {
+        [StepPool.Steps] = new(Math.Max(1, options.Value.StepConcurrency)),
+        [StepPool.Publish] = new(Math.Max(1, publishOptions.Value.Concurrency)),
+    };
     // Attempts a stopping silo cancelled before they got a slot, handed back once its grains have moved.
-    private readonly ConcurrentQueue<StepRequest> _notStarted = new();
+    private readonly ConcurrentQueue<StepWork> _notStarted = new();
 
     /// <summary>The attempts accepted here and not finished yet.</summary>
     public int Running => _running.Count;
@@ -37,15 +43,15 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
     }
 
     /// <summary>Accepts an attempt (a repeated start of the same attempt is ignored); throws when the silo is stopping.</summary>
-    public void Start(StepRequest request)
+    public void Start(StepWork work)
     {
         if (_stopping.IsCancellationRequested)
         {
             throw new InvalidOperationException("This silo is stopping; the step must run elsewhere.");
         }
 
-        var attempt = new Attempt(request, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
-        if (_running.TryAdd(request.AttemptId, attempt))
+        var attempt = new Attempt(work, CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token));
+        if (_running.TryAdd(work.AttemptId, attempt))
         {
             attempt.Task = Task.Run(() => RunAsync(attempt));
         }
@@ -53,11 +59,11 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
 
     private async Task RunAsync(Attempt attempt)
     {
-        var request = attempt.Request;
-        var owner = grains.GetGrain<IStepOwner>(request.ProjectId);
+        var work = attempt.Work;
+        var owner = work.Owner;
         var token = attempt.Cancellation.Token;
         var heartbeats = Task.Run(() => HeartbeatAsync(owner, attempt));
-        var slots = _slots;
+        var slots = _slots[work.Pool];
         var acquired = false;
         try
         {
@@ -65,12 +71,11 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
             acquired = true;
             // Tells the owner the attempt began: losing it from now on counts against the step.
             attempt.Report(0, StepNotes.Running);
-            logger.LogInformation("Step {Step} of project {Project} started (attempt {Attempt})", request.Step, request.ProjectId, request.AttemptId);
-            var step = (IProjectStep)services.GetRequiredKeyedService(typeof(IProjectStep), request.Step);
-            var output = await step.RunAsync(request, attempt, token);
+            logger.LogInformation("{Work} started (attempt {Attempt})", work.Label, work.AttemptId);
+            var output = await work.RunAsync(attempt, token);
             attempt.Done();
-            await DeliverAsync(request, () => owner.StepSucceeded(request.AttemptId, output));
-            logger.LogInformation("Step {Step} of project {Project} succeeded", request.Step, request.ProjectId);
+            await DeliverAsync(work, () => owner.StepSucceeded(work.AttemptId, output));
+            logger.LogInformation("{Work} succeeded", work.Label);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -79,23 +84,22 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
             {
                 if (acquired)
                 {
-                    await DeliverAsync(request, () => owner.StepFailed(request.AttemptId, "The silo running this step stopped; it runs again.", true));
+                    await DeliverAsync(work, () => owner.StepFailed(work.AttemptId, "The silo running this step stopped; it runs again.", true));
                 }
                 else
                 {
-                    _notStarted.Enqueue(request);
+                    _notStarted.Enqueue(work);
                 }
             }
 
-            logger.LogInformation("Step {Step} of project {Project} stopped ({Reason})", request.Step, request.ProjectId,
-                attempt.StoppedByOwner ? "cancelled or superseded" : "silo stopping");
+            logger.LogInformation("{Work} stopped ({Reason})", work.Label, attempt.StoppedByOwner ? "cancelled or superseded" : "silo stopping");
         }
         catch (Exception ex)
         {
             attempt.Done();
             var retryable = IsRetryable(ex);
-            logger.LogWarning(ex, "Step {Step} of project {Project} failed ({Kind})", request.Step, request.ProjectId, retryable ? "retryable" : "permanent");
-            await DeliverAsync(request, () => owner.StepFailed(request.AttemptId, ex.Message, retryable));
+            logger.LogWarning(ex, "{Work} failed ({Kind})", work.Label, retryable ? "retryable" : "permanent");
+            await DeliverAsync(work, () => owner.StepFailed(work.AttemptId, ex.Message, retryable));
         }
         finally
         {
@@ -105,7 +109,7 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
             }
 
             await heartbeats;
-            _running.TryRemove(request.AttemptId, out _);
+            _running.TryRemove(work.AttemptId, out _);
             attempt.Cancellation.Dispose();
         }
     }
@@ -121,7 +125,7 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
     };
 
     /// <summary>Sends the outcome, retrying a few times (the owner may be moving to another silo); the owner's watchdog covers the rest.</summary>
-    private async Task DeliverAsync(StepRequest request, Func<Task> send)
+    private async Task DeliverAsync(StepWork work, Func<Task> send)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -132,12 +136,12 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
             }
             catch (Exception ex) when (attempt < 5)
             {
-                logger.LogWarning(ex, "Reporting step {Step} of project {Project} failed (try {Try}); trying again", request.Step, request.ProjectId, attempt);
+                logger.LogWarning(ex, "Reporting the outcome of {Work} failed (try {Try}); trying again", work.Label, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt));
             }
             catch (Exception ex)
             {
-                logger.LogError(ex, "Could not report step {Step} of project {Project}; its watchdog will run it again", request.Step, request.ProjectId);
+                logger.LogError(ex, "Could not report the outcome of {Work}; its watchdog will run it again", work.Label);
                 return;
             }
         }
@@ -157,7 +161,7 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
             var (fraction, note) = attempt.Take();
             try
             {
-                if (!await owner.Heartbeat(attempt.Request.AttemptId, fraction, note).WaitAsync(_options.StepLease))
+                if (!await owner.Heartbeat(attempt.Work.AttemptId, fraction, note).WaitAsync(_options.StepLease))
                 {
                     attempt.StoppedByOwner = true;
                     await attempt.Cancellation.CancelAsync();
@@ -168,7 +172,7 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
             {
                 // The owner may be moving to another silo: keep the note for the next heartbeat.
                 attempt.Restore(note);
-                logger.LogDebug(ex, "Heartbeat of project {Project} failed", attempt.Request.ProjectId);
+                logger.LogDebug(ex, "Heartbeat of {Work} failed", attempt.Work.Label);
             }
 
             await Task.Delay(minimumGap);
@@ -177,11 +181,11 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
 
     private async Task HandBackNotStartedAsync(CancellationToken cancellationToken)
     {
-        var requests = _notStarted.ToArray();
-        if (requests.Length > 0)
+        var waiting = _notStarted.ToArray();
+        if (waiting.Length > 0)
         {
-            logger.LogInformation("Silo stopping: {Count} steps that had not begun are handed back to their projects", requests.Length);
-            await Task.WhenAll(requests.Select(r => DeliverAsync(r, () => grains.GetGrain<IStepOwner>(r.ProjectId).StepNotStarted(r.AttemptId))))
+            logger.LogInformation("Silo stopping: {Count} steps that had not begun are handed back to their owners", waiting.Length);
+            await Task.WhenAll(waiting.Select(w => DeliverAsync(w, () => w.Owner.StepNotStarted(w.AttemptId))))
                 .WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
@@ -202,14 +206,14 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
     }
 
     /// <summary>One running attempt: its cancellation, and the progress not yet sent to the owner.</summary>
-    private sealed class Attempt(StepRequest request, CancellationTokenSource cancellation) : IStepProgress
+    private sealed class Attempt(StepWork work, CancellationTokenSource cancellation) : IStepProgress
     {
         private readonly Lock _lock = new();
         private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private double _fraction;
         private string? _note;
 
-        public StepRequest Request { get; } = request;
+        public StepWork Work { get; } = work;
 
         public CancellationTokenSource Cancellation { get; } = cancellation;
 
@@ -264,13 +268,35 @@ public sealed class StepRunner(IServiceProvider services, IGrainFactory grains, 
     }
 }
 
-/// <summary>The stateless worker grain that accepts step attempts on the caller's silo and hands them to its <see cref="StepRunner"/>.</summary>
+/// <summary>The slots an attempt waits for: CPU-bound project steps, or network-bound publish jobs.</summary>
+public enum StepPool
+{
+    Steps,
+    Publish,
+}
+
+/// <summary>One attempt handed to the <see cref="StepRunner"/>: its owner (which gets its heartbeats and outcome), a label for the logs, its pool, and what it runs.</summary>
+public sealed record StepWork(Guid AttemptId, IStepOwner Owner, string Label, StepPool Pool, Func<IStepProgress, CancellationToken, Task<StepOutput>> RunAsync);
+
+/// <summary>The stateless worker grain that accepts step attempts and publish jobs on the caller's silo and hands them to its <see cref="StepRunner"/>.</summary>
 [StatelessWorker]
-public sealed class StepWorkerGrain(StepRunner runner) : Grain, IStepWorker
+public sealed class StepWorkerGrain(StepRunner runner, IServiceProvider services) : Grain, IStepWorker
 {
     public Task Start(StepRequest request)
     {
-        runner.Start(request);
+        var step = (IProjectStep)services.GetRequiredKeyedService(typeof(IProjectStep), request.Step);
+        var owner = GrainFactory.GetGrain<IProjectGrain>(request.ProjectId).AsReference<IStepOwner>();
+        runner.Start(new StepWork(request.AttemptId, owner, $"Step {request.Step} of project {request.ProjectId}", StepPool.Steps,
+            (progress, cancellationToken) => step.RunAsync(request, progress, cancellationToken)));
+        return Task.CompletedTask;
+    }
+
+    public Task StartPublish(PublishRequest request)
+    {
+        var publisher = services.GetRequiredService<Publisher>();
+        var owner = GrainFactory.GetGrain<IPublishJobGrain>(request.JobId).AsReference<IStepOwner>();
+        runner.Start(new StepWork(request.AttemptId, owner, $"Publish job {request.JobId}", StepPool.Publish,
+            (progress, cancellationToken) => publisher.RunAsync(request, progress, cancellationToken)));
         return Task.CompletedTask;
     }
 }

@@ -145,6 +145,24 @@ public sealed class BlobStore(BlobServiceClient service)
         return deleted;
     }
 
+    /// <summary>A seekable read stream over a blob, fetched in ranges of <paramref name="bufferSize"/> bytes (memory stays at one buffer).</summary>
+    public async Task<Stream> OpenReadAsync(string container, string name, int bufferSize, CancellationToken cancellationToken = default) =>
+        await service.GetBlobContainerClient(container).GetBlobClient(name)
+            .OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { BufferSize = bufferSize }, cancellationToken);
+
+    /// <summary>
+    /// Opens append blob <paramref name="name"/> (created if missing) for appending from its current length: what an
+    /// earlier, interrupted writer appended stays, so a copy resumes where the last one stopped.
+    /// </summary>
+    public async Task<AppendBlobStream> OpenAppendAsync(string container, string name, string contentType, CancellationToken cancellationToken = default)
+    {
+        await EnsureContainersAsync(cancellationToken);
+        var blob = service.GetBlobContainerClient(container).GetAppendBlobClient(name);
+        await blob.CreateIfNotExistsAsync(new AppendBlobCreateOptions { HttpHeaders = new BlobHttpHeaders { ContentType = contentType } }, cancellationToken);
+        var length = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken)).Value.ContentLength;
+        return new AppendBlobStream(blob, length);
+    }
+
     /// <summary>A write-only (create + write) SAS URL for one blob: the client uploads blocks straight to storage.</summary>
     public Uri GetUploadUri(string container, string name, DateTimeOffset expiresOn) =>
         Sas(container, name, expiresOn, BlobSasPermissions.Create | BlobSasPermissions.Write);

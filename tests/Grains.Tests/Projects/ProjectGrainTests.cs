@@ -137,7 +137,7 @@ public sealed class ProjectGrainTests(ProjectTestCluster cluster) : IClassFixtur
         await running.Task.WaitAsync(TimeSpan.FromSeconds(30));
         var before = await grain.Get();
 
-        var owner = cluster.Client.GetGrain<IStepOwner>(id);
+        var owner = cluster.Client.GetGrain<IProjectGrain>(id).AsReference<IStepOwner>();
         var stranger = Guid.NewGuid();
         Assert.False(await owner.Heartbeat(stranger, 1, null));
         await owner.StepSucceeded(stranger, ScriptedSteps.Output(ProjectStep.Transcribing));

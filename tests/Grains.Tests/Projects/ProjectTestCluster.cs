@@ -101,7 +101,7 @@ public sealed class ProjectTestCluster : IAsyncLifetime
         await _database.DisposeAsync();
     }
 
-    private static string PipelineBlobs =>
+    internal static string PipelineBlobs =>
         Environment.GetEnvironmentVariable("MA_TEST_BLOBS") is { Length: > 0 } value
             ? value
             : "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10010/devstoreaccount1;";

@@ -113,6 +113,66 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
     /// <summary>The next request to <paramref name="operation"/> ("upload" or "download") drops its connection after <paramref name="bytes"/> bytes of its body.</summary>
     public void DropNext(string operation, long bytes) => _failures.Enqueue(new Injected(operation, 0, null, "", bytes));
 
+    /// <summary>
+    /// From now on, requests to <paramref name="operation"/> ("upload" chunks, Drive "download"s) that start at byte
+    /// <paramref name="fromByte"/> or later wait until <see cref="Release"/>.
+    /// </summary>
+    public void Hold(string operation = "upload", long fromByte = 0) =>
+        _gates[operation] = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), fromByte);
+
+    public void Release(string operation = "upload")
+    {
+        if (_gates.TryRemove(operation, out var gate))
+        {
+            gate.Gate.TrySetResult();
+        }
+    }
+
+    /// <summary>Requests waiting at the gates of <see cref="Hold"/>.</summary>
+    public int Held => Volatile.Read(ref _held);
+
+    private readonly ConcurrentDictionary<string, (TaskCompletionSource Gate, long FromByte)> _gates = new(StringComparer.Ordinal);
+    private int _held;
+
+    /// <summary>Waits while <paramref name="operation"/> is held; false if the client went away meanwhile.</summary>
+    private async Task<bool> PassGateAsync(string operation, long start, HttpContext context)
+    {
+        if (!_gates.TryGetValue(operation, out var gate) || start < gate.FromByte)
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _held);
+        try
+        {
+            await gate.Gate.Task.WaitAsync(context.RequestAborted);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _held);
+        }
+    }
+
+    /// <summary>Bytes the session <paramref name="sessionUri"/> holds so far (what a status query would confirm).</summary>
+    public long SessionBytes(Uri sessionUri)
+    {
+        var id = System.Web.HttpUtility.ParseQueryString(sessionUri.Query)["upload_id"] ?? "";
+        if (!_sessions.TryGetValue(id, out var session))
+        {
+            return -1;
+        }
+
+        lock (session)
+        {
+            return session.Data.Length;
+        }
+    }
+
     public FakeDriveFile AddDriveFile(string name, byte[] content, string mimeType = "video/mp4", string folder = "root")
     {
         var file = new FakeDriveFile($"drive{Interlocked.Increment(ref _ids)}", name, mimeType, content, Convert.ToHexStringLower(MD5.HashData(content)), folder);
@@ -338,6 +398,11 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
             return;
         }
 
+        if (!await PassGateAsync("upload", long.Parse(chunk.Groups[1].Value, CultureInfo.InvariantCulture), context))
+        {
+            return;
+        }
+
         var failure = Take("upload");
         if (failure is { DropAfter: null })
         {
@@ -460,6 +525,12 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
     private async Task DriveFileAsync(HttpContext context, string id)
     {
         var media = context.Request.Query["alt"] == "media";
+        var rangeStart = RangeHeader().Match(context.Request.Headers.Range.ToString()) is { Success: true } r ? long.Parse(r.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        if (media && !await PassGateAsync("download", rangeStart, context))
+        {
+            return;
+        }
+
         var failure = Take(media ? "download" : "files.get");
         if (failure is { DropAfter: null })
         {
