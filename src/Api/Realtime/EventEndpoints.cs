@@ -5,52 +5,60 @@ using Npgsql;
 
 namespace MediaActors.Api.Realtime;
 
-/// <summary>A project's events over plain HTTP: catch-up by sequence number, and a server-sent-event stream for clients without SignalR.</summary>
+/// <summary>
+/// The events of a project or of a publish job over plain HTTP: catch-up by sequence number, and a server-sent-event
+/// stream for clients without SignalR.
+/// </summary>
 public static class EventEndpoints
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static void MapProjectEvents(this IEndpointRouteBuilder app)
+    public static void MapProjectEvents(this IEndpointRouteBuilder app) =>
+        app.MapGroup("/api/projects/{id:guid}/events").RequireAuthorization().WithTags("Events").MapEvents(EventStreams.Project);
+
+    /// <summary>/api/publish/{id}/events and /api/publish/{id}/events/stream.</summary>
+    public static void MapPublishEvents(this RouteGroupBuilder publish) => publish.MapGroup("/{id:guid}/events").WithTags("Events").MapEvents(EventStreams.PublishJob);
+
+    private static void MapEvents(this RouteGroupBuilder group, EventStream stream)
     {
-        var group = app.MapGroup("/api/projects/{id:guid}/events").RequireAuthorization().WithTags("Events");
-        group.MapGet("/", ListAsync);
-        group.MapGet("/stream", StreamAsync);
+        group.MapGet("/", (Guid id, long? after, int? limit, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => ListAsync(stream, id, after, limit, http, db, ct));
+        group.MapGet("/stream", (Guid id, long? after, HttpContext http, NpgsqlDataSource db, EventRelay relay, CancellationToken ct) => StreamAsync(stream, id, after, http, db, relay, ct));
     }
 
-    private static async Task<IResult> ListAsync(Guid id, long? after, int? limit, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(EventStream stream, Guid id, long? after, int? limit, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
         if (after is < 0 || limit is < 1 or > 1000)
         {
             return Problems.BadRequest("after must be 0 or more and limit between 1 and 1000.");
         }
 
-        if (!await ProjectEvents.IsOwnerAsync(db, id, http.User.UserId(), cancellationToken))
+        if (!await ProjectEvents.IsOwnerAsync(db, stream, id, http.User.UserId(), cancellationToken))
         {
-            return Problems.NotFound("project");
+            return Problems.NotFound(stream.Name);
         }
 
         var items = await ProjectEvents.ReadAsync(http.RequestServices, id, after ?? 0, limit ?? 500, cancellationToken);
         // Events older than Events:Retention are deleted: say so when some right after `after` are gone, so the
-        // client re-reads the project instead of trusting an incomplete history.
-        var firstKept = items.Count > 0 ? items[0].Seq : await LatestSeqAsync(db, id, cancellationToken) + 1;
+        // client re-reads the project or job instead of trusting an incomplete history.
+        var firstKept = items.Count > 0 ? items[0].Seq : await LatestSeqAsync(db, stream, id, cancellationToken) + 1;
         return Results.Ok(new { items, lastSeq = items.Count > 0 ? items[^1].Seq : after ?? 0, gap = firstKept > (after ?? 0) + 1 });
     }
 
-    /// <summary>The project's last event sequence number (kept in its read-model row, so retention does not lower it).</summary>
-    private static async Task<long> LatestSeqAsync(NpgsqlDataSource db, Guid id, CancellationToken cancellationToken)
+    /// <summary>The last event sequence number (kept in the read-model row, so retention does not lower it).</summary>
+    private static async Task<long> LatestSeqAsync(NpgsqlDataSource db, EventStream stream, Guid id, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("SELECT event_seq FROM projects WHERE id = $1");
+        await using var command = db.CreateCommand($"SELECT event_seq FROM {stream.Table} WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
         return await command.ExecuteScalarAsync(cancellationToken) is long seq ? seq : 0;
     }
 
     /// <summary>Sends what the client missed (after ?after= or Last-Event-ID), then live events, each with id = its sequence number.</summary>
-    private static async Task StreamAsync(Guid id, long? after, HttpContext http, NpgsqlDataSource db, EventRelay relay, CancellationToken cancellationToken)
+    private static async Task StreamAsync(EventStream stream, Guid id, long? after, HttpContext http, NpgsqlDataSource db, EventRelay relay, CancellationToken cancellationToken)
     {
         var userId = http.User.UserId();
-        if (!await ProjectEvents.IsOwnerAsync(db, id, userId, cancellationToken))
+        if (!await ProjectEvents.IsOwnerAsync(db, stream, id, userId, cancellationToken))
         {
-            await Problems.NotFound("project").ExecuteAsync(http);
+            await Problems.NotFound(stream.Name).ExecuteAsync(http);
             return;
         }
 

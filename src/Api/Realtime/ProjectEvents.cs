@@ -3,7 +3,17 @@ using Npgsql;
 
 namespace MediaActors.Api.Realtime;
 
-/// <summary>Reads of a project's event log as clients see them, and who owns a project.</summary>
+/// <summary>A kind of event stream: the read-model table of its owners, and its name in errors.</summary>
+public sealed record EventStream(string Table, string Name);
+
+public static class EventStreams
+{
+    public static readonly EventStream Project = new("projects", "project");
+
+    public static readonly EventStream PublishJob = new("publish_jobs", "publish job");
+}
+
+/// <summary>Reads of an event log (a project's or a publish job's) as clients see them, and who owns it.</summary>
 public static class ProjectEvents
 {
     public static async Task<IReadOnlyList<ProjectEventMessage>> ReadAsync(IServiceProvider services, Guid projectId, long after, int limit, CancellationToken cancellationToken)
@@ -14,9 +24,19 @@ public static class ProjectEvents
 
     public static ProjectEventMessage ToMessage(StoredEvent e) => new(e.ProjectId.ToString(), e.Seq, e.Kind, Strip(e.Payload), e.At);
 
-    public static async Task<bool> IsOwnerAsync(NpgsqlDataSource db, Guid projectId, string userId, CancellationToken cancellationToken)
+    public static async Task<bool> IsOwnerAsync(NpgsqlDataSource db, EventStream stream, Guid id, string userId, CancellationToken cancellationToken)
     {
-        await using var command = db.CreateCommand("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND user_id = $2)");
+        await using var command = db.CreateCommand($"SELECT EXISTS (SELECT 1 FROM {stream.Table} WHERE id = $1 AND user_id = $2)");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Whether the user owns the project or publish job with this id (the hub's subscriptions take either).</summary>
+    public static async Task<bool> IsOwnerOfEitherAsync(NpgsqlDataSource db, Guid projectId, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND user_id = $2) OR EXISTS (SELECT 1 FROM publish_jobs WHERE id = $1 AND user_id = $2)");
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;

@@ -7,12 +7,16 @@ using Npgsql;
 
 namespace MediaActors.Api.Realtime;
 
-/// <summary>One event of a project, as clients receive it: the project, its per-project sequence number, the kind and its data.</summary>
+/// <summary>
+/// One event as clients receive it: its stream (a project's id, or a publish job's: their kinds start with "publish_"),
+/// the stream's sequence number, the kind and its data.
+/// </summary>
 public sealed record ProjectEventMessage(string ProjectId, long Seq, string Kind, JsonElement Data, DateTimeOffset At);
 
 /// <summary>
-/// Live project events. A connection receives every event of its user's projects, or, when it connects with
-/// ?project={id} or calls SubscribeProject, only the projects it subscribed to. Events arrive in order per project.
+/// Live events of projects and publish jobs. A connection receives every event of its user's projects and jobs, or, when
+/// it connects with ?project={id} or calls SubscribeProject (with a project's or a job's id), only those it subscribed
+/// to. Events arrive in order per project or job.
 /// </summary>
 [Authorize]
 public sealed class ProjectHub(NpgsqlDataSource db) : Hub
@@ -65,9 +69,9 @@ public sealed class ProjectHub(NpgsqlDataSource db) : Hub
     private async Task<Guid> OwnedProjectAsync(string projectId)
     {
         // Another user's project and a project that does not exist look the same.
-        if (!Guid.TryParse(projectId, out var id) || !await ProjectEvents.IsOwnerAsync(db, id, Context.User!.UserId(), Context.ConnectionAborted))
+        if (!Guid.TryParse(projectId, out var id) || !await ProjectEvents.IsOwnerOfEitherAsync(db, id, Context.User!.UserId(), Context.ConnectionAborted))
         {
-            throw new HubException("Project not found.");
+            throw new HubException("Project or publish job not found.");
         }
 
         return id;

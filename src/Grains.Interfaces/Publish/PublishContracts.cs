@@ -4,6 +4,19 @@ using Orleans.Concurrency;
 
 namespace MediaActors.Grains.Publish;
 
+/// <summary>The keys of the publish grains.</summary>
+public static class PublishKeys
+{
+    /// <summary>The quota grain's key: the Google project, known by its OAuth client id.</summary>
+    public static string Quota(GoogleOptions options) => string.IsNullOrWhiteSpace(options?.ClientId) ? "default" : options.ClientId;
+
+    /// <summary>The key of a file's duplicate check: its owner and its MD5 (hex).</summary>
+    public static string Dedupe(string userId, string md5) => $"{userId}/{md5}";
+
+    /// <summary>A status as the API and the events name it (snake_case).</summary>
+    public static string Name(PublishStatus status) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(status.ToString());
+}
+
 /// <summary>The lifecycle of a publish job (DESIGN.md flow 4).</summary>
 [GenerateSerializer, Alias("PublishStatus")]
 public enum PublishStatus

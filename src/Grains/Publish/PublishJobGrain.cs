@@ -388,7 +388,7 @@ public sealed class PublishJobGrain(
     private void Publish(string kind, object payload) =>
         State.Outbox.Add(new OutboxEvent(++State.EventSeq, kind, JsonSerializer.Serialize(payload, JsonDefaults.Options), Now));
 
-    private IPublishDedupeGrain Dedupe(string userId, string md5) => GrainFactory.GetGrain<IPublishDedupeGrain>(Publisher.DedupeKey(userId, md5));
+    private IPublishDedupeGrain Dedupe(string userId, string md5) => GrainFactory.GetGrain<IPublishDedupeGrain>(PublishKeys.Dedupe(userId, md5));
 
     /// <summary>Writes the state, then its effects: read model and events, the file claim's release, the attempt's dispatch, the watchdog.</summary>
     private async Task CommitAsync()

@@ -28,16 +28,10 @@ public sealed class Publisher(
     /// <summary>Where a Drive file is staged for its job (deterministic: a later attempt finds what an earlier one copied).</summary>
     public static BlobRef StagingBlob(string userId, Guid jobId) => new(Containers.Uploads, $"publish/{userId}/{jobId:N}");
 
-    /// <summary>The key of the quota grain: the Google project, known by its OAuth client id.</summary>
-    public static string QuotaKey(GoogleOptions options) => string.IsNullOrWhiteSpace(options.ClientId) ? "default" : options.ClientId;
-
-    /// <summary>The key of a file's duplicate check.</summary>
-    public static string DedupeKey(string userId, string md5) => $"{userId}/{md5}";
-
     public async Task<StepOutput> RunAsync(PublishRequest request, IStepProgress progress, CancellationToken cancellationToken)
     {
         var calls = new GoogleCalls(grains.GetGrain<IGoogleAccountGrain>(request.UserId));
-        var quota = grains.GetGrain<IPublishQuotaGrain>(QuotaKey(google.Value));
+        var quota = grains.GetGrain<IPublishQuotaGrain>(PublishKeys.Quota(google.Value));
         try
         {
             var blob = request.Source.Blob ?? await StageDriveFileAsync(request, calls, progress, cancellationToken);
@@ -70,7 +64,7 @@ public sealed class Publisher(
             if (session is null)
             {
                 // The duplicate check again, just before uploading: the file may have been uploaded since the job was queued.
-                var earlier = await grains.GetGrain<IPublishDedupeGrain>(DedupeKey(request.UserId, request.Source.Md5)).UploadedVideo();
+                var earlier = await grains.GetGrain<IPublishDedupeGrain>(PublishKeys.Dedupe(request.UserId, request.Source.Md5)).UploadedVideo();
                 if (earlier is not null)
                 {
                     if (await quota.Use("videos.list") is { Allowed: false } listDenied)

@@ -110,6 +110,12 @@ public sealed class ProjectFailureTests : IAsyncLifetime
             new HttpRequestMessage(HttpMethod.Get, "/api/google/connect"),
             new HttpRequestMessage(HttpMethod.Delete, "/api/google"),
             new HttpRequestMessage(HttpMethod.Get, "/api/google/callback?state=s&code=c"),
+            new HttpRequestMessage(HttpMethod.Post, "/api/publish") { Content = JsonContent.Create(new { source = new { uploadId = Guid.NewGuid() } }) },
+            new HttpRequestMessage(HttpMethod.Get, "/api/publish"),
+            new HttpRequestMessage(HttpMethod.Get, "/api/publish/quota"),
+            new HttpRequestMessage(HttpMethod.Get, "/api/publish/history"),
+            new HttpRequestMessage(HttpMethod.Get, $"/api/publish/{Guid.NewGuid()}"),
+            new HttpRequestMessage(HttpMethod.Post, $"/api/publish/{Guid.NewGuid()}/retry"),
         })
         {
             using var response = await _cluster.Http.SendAsync(request);

@@ -22,6 +22,16 @@ public static class TestMedia
         return output;
     }
 
+    /// <summary>A video of picture noise (about 1 MB per second: big enough for many upload chunks) with a silent audio track.</summary>
+    public static async Task<string> NoisyVideoAsync(string directory, string name, int seconds)
+    {
+        var output = Path.Combine(directory, name);
+        await RunAsync("ffmpeg", ["-hide_banner", "-v", "error", "-y", "-f", "lavfi", "-i", $"testsrc=size=320x240:rate=15:duration={seconds},noise=alls=60:allf=t",
+            "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-c:a", "aac", "-b:a", "32k",
+            "-movflags", "+faststart", output]);
+        return output;
+    }
+
     /// <summary>A video without any audio stream.</summary>
     public static async Task<string> SilentVideoAsync(string directory)
     {
