@@ -83,11 +83,14 @@ public static class ProjectReadModel
         {
             items.RemoveAt(limit);
             var last = items[^1];
-            next = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{last.CreatedAt.UtcTicks}:{last.Id}"));
+            next = EncodeCursor(last.CreatedAt, last.Id);
         }
 
         return (items, next);
     }
+
+    /// <summary>The opaque cursor of a keyset page: the (time, id) of the last item.</summary>
+    public static string EncodeCursor(DateTimeOffset at, Guid id) => Convert.ToBase64String(Encoding.UTF8.GetBytes($"{at.UtcTicks}:{id}"));
 
     public static (DateTime CreatedAt, Guid Id)? DecodeCursor(string cursor)
     {

@@ -31,11 +31,9 @@ public sealed record PublishRequestBody(
 /// </summary>
 public static class PublishEndpoints
 {
-    // YouTube's limits on video metadata.
-    private const int MaxTitle = 100;
-    private const int MaxDescription = 5000;
-    private const int MaxTagsChars = 500;
-    private static readonly string[] Privacies = ["private", "unlisted", "public"];
+    private const int MaxTitle = YouTubeText.MaxTitle;
+    private const int MaxDescription = YouTubeText.MaxDescription;
+    private const int MaxTagsChars = YouTubeText.MaxTagsChars;
 
     public static void MapPublish(this IEndpointRouteBuilder app)
     {
@@ -54,6 +52,7 @@ public static class PublishEndpoints
         group.MapPost("/{id:guid}/retry", (Guid id, HttpContext http, NpgsqlDataSource db, IClusterClient cluster, CancellationToken ct) =>
             CommandAsync(id, http, db, cluster, g => g.Retry(), ct));
         group.MapPublishEvents();
+        group.MapPublishFolders();
     }
 
     private static async Task<IResult> CreateAsync(PublishRequestBody request, HttpContext http, NpgsqlDataSource db, IClusterClient cluster, BlobStore blobs,
@@ -100,9 +99,10 @@ public static class PublishEndpoints
 
             var (source, defaults) = (resolved.Source!, resolved.Defaults!);
             var metadata = new VideoMetadata(
-                Clean(request.Title, MaxTitle) is { Length: > 0 } title ? title : Clean(defaults.Title, MaxTitle) is { Length: > 0 } fallback ? fallback : "Untitled video",
-                request.Description is not null ? Clean(request.Description, MaxDescription) : Clean(defaults.Description, MaxDescription),
-                request.Tags is not null ? request.Tags.Select(t => t.Trim()).Where(t => t.Length > 0).ToList() : FitTags(defaults.Tags),
+                YouTubeText.Clean(request.Title, MaxTitle) is { Length: > 0 } title ? title : YouTubeText.Clean(defaults.Title, MaxTitle) is { Length: > 0 } fallback
+                    ? fallback : "Untitled video",
+                request.Description is not null ? YouTubeText.Clean(request.Description, MaxDescription) : YouTubeText.Clean(defaults.Description, MaxDescription),
+                request.Tags is not null ? request.Tags.Select(t => t.Trim()).Where(t => t.Length > 0).ToList() : YouTubeText.FitTags(defaults.Tags),
                 request.Privacy ?? "private",
                 request.MadeForKids ?? false,
                 request.CategoryId ?? "22");
@@ -124,7 +124,8 @@ public static class PublishEndpoints
         }
     }
 
-    private static void Validate(PublishRequestBody request, Dictionary<string, string[]> errors)
+    /// <summary>Adds an error per bad metadata field (YouTube's rules).</summary>
+    internal static void Validate(PublishRequestBody request, Dictionary<string, string[]> errors)
     {
         if (request.Title is { } title && (title.Trim().Length is 0 or > MaxTitle || title.Contains('<') || title.Contains('>') || title.Any(char.IsControl)))
         {
@@ -141,7 +142,7 @@ public static class PublishEndpoints
             errors["tags"] = [$"At most {MaxTagsChars} characters in all, without '<', '>' or control characters."];
         }
 
-        if (request.Privacy is { } privacy && !Privacies.Contains(privacy))
+        if (request.Privacy is { } privacy && !YouTubeText.Privacies.Contains(privacy))
         {
             errors["privacy"] = ["One of private, unlisted or public."];
         }
@@ -356,41 +357,5 @@ public static class PublishEndpoints
         {
             return Problems.Unavailable("No silo answered in time. Try again.");
         }
-    }
-
-    /// <summary>Generated text made fit for YouTube: no angle brackets or control characters, cut at the limit.</summary>
-    private static string Clean(string? text, int max)
-    {
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return "";
-        }
-
-        var builder = new StringBuilder(text.Length);
-        foreach (var c in text.Trim())
-        {
-            builder.Append(c is '<' or '>' ? ' ' : char.IsControl(c) && c is not ('\n' or '\t') ? ' ' : c);
-        }
-
-        var cleaned = builder.ToString();
-        return cleaned.Length > max ? cleaned[..max].TrimEnd() : cleaned;
-    }
-
-    private static List<string> FitTags(IReadOnlyList<string> tags)
-    {
-        var fitted = new List<string>();
-        var total = 0;
-        foreach (var tag in tags.Select(t => Clean(t, 100)).Where(t => t.Length > 0))
-        {
-            if (total + tag.Length + 1 > MaxTagsChars)
-            {
-                break;
-            }
-
-            fitted.Add(tag);
-            total += tag.Length + 1;
-        }
-
-        return fitted;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using MediaActors.Grains.Publish;
 using MediaActors.Providers;
@@ -80,7 +79,7 @@ public static class PublishReadModel
             items.RemoveAt(limit);
             var last = items[^1];
             var at = history ? last.CompletedAt!.Value : last.CreatedAt;
-            next = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{at.UtcTicks}:{last.Id}"));
+            next = Projects.ProjectReadModel.EncodeCursor(at, last.Id);
         }
 
         return (items, next);
@@ -107,5 +106,5 @@ public static class PublishReadModel
             r.GetInt32(8), Time(r, 9), Time(r, 10), r.IsDBNull(11) ? null : r.GetString(11), Time(r, 12)!.Value, Time(r, 13)!.Value, Time(r, 14));
     }
 
-    private static DateTimeOffset? Time(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : new DateTimeOffset(r.GetDateTime(i), TimeSpan.Zero);
+    internal static DateTimeOffset? Time(NpgsqlDataReader r, int i) => r.IsDBNull(i) ? null : new DateTimeOffset(r.GetDateTime(i), TimeSpan.Zero);
 }

@@ -201,3 +201,63 @@ public interface IPublishQuotaGrain : IGrainWithStringKey
     [Alias("get")]
     Task<QuotaView> Get();
 }
+
+/// <summary>The metadata of the jobs a folder watch queues (the title is each file's name).</summary>
+[GenerateSerializer, Alias("FolderDefaults")]
+public sealed record FolderDefaults(
+    [property: Id(0)] string? Description,
+    [property: Id(1)] IReadOnlyList<string> Tags,
+    [property: Id(2)] string Privacy,
+    [property: Id(3)] bool MadeForKids,
+    [property: Id(4)] string CategoryId);
+
+/// <summary>
+/// Starts watching a Drive folder or a blob prefix (the full blob name prefix in the uploads container, already confined
+/// to the user's own area by the API) every <paramref name="Interval"/>.
+/// </summary>
+[GenerateSerializer, Alias("CreateFolderWatch")]
+public sealed record CreateFolderWatch(
+    [property: Id(0)] string UserId,
+    [property: Id(1)] string? DriveFolderId,
+    [property: Id(2)] string? BlobPrefix,
+    [property: Id(3)] TimeSpan Interval,
+    [property: Id(4)] FolderDefaults Defaults);
+
+/// <summary>A folder watch as its grain reports it; <see cref="Exists"/> is false for an unknown or deleted id.</summary>
+[GenerateSerializer, Alias("FolderWatchView")]
+public sealed record FolderWatchView(
+    [property: Id(0)] Guid Id,
+    [property: Id(1)] string UserId,
+    [property: Id(2)] bool Exists,
+    [property: Id(3)] string? DriveFolderId,
+    [property: Id(4)] string? BlobPrefix,
+    [property: Id(5)] TimeSpan Interval,
+    [property: Id(6)] FolderDefaults? Defaults,
+    [property: Id(7)] DateTimeOffset? LastScanAt,
+    [property: Id(8)] DateTimeOffset? NextScanAt,
+    [property: Id(9)] string? LastError,
+    [property: Id(10)] int FilesSeen,
+    [property: Id(11)] int JobsQueued,
+    [property: Id(12)] DateTimeOffset CreatedAt);
+
+/// <summary>
+/// A scheduled scan of a Drive folder or blob prefix (key: its id): a reminder scans it on schedule and queues a publish
+/// job for each video it has not seen and that was not uploaded before; a used-up quota postpones the queueing.
+/// </summary>
+[Alias("publish-folder")]
+public interface IFolderWatchGrain : IGrainWithGuidKey
+{
+    [Alias("create")]
+    Task<FolderWatchView> Create(CreateFolderWatch command);
+
+    [Alias("get")]
+    Task<FolderWatchView> Get();
+
+    /// <summary>Scans now (as the reminder does); returns the watch afterwards.</summary>
+    [Alias("scan")]
+    Task<FolderWatchView> Scan();
+
+    /// <summary>Stops watching (the jobs it queued go on).</summary>
+    [Alias("delete")]
+    Task<FolderWatchView> Delete();
+}

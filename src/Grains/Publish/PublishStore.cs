@@ -8,6 +8,11 @@ public interface IPublishStore
 {
     /// <summary>Writes the job's row (replaced only by a higher version) and its pending events, in one transaction; idempotent.</summary>
     Task FlushAsync(Guid jobId, PublishJobState state, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes a folder watch's row (replaced only by a higher version).</summary>
+    Task SaveFolderAsync(Guid watchId, FolderWatchState state, DateTimeOffset? nextScanAt, CancellationToken cancellationToken = default);
+
+    Task DeleteFolderAsync(Guid watchId, CancellationToken cancellationToken = default);
 }
 
 /// <summary><see cref="IPublishStore"/> on PostgreSQL: table publish_jobs and the shared event log (with NOTIFY to the API hosts).</summary>
@@ -39,6 +44,31 @@ public sealed class PublishStore(NpgsqlDataSource dataSource) : IPublishStore
         }
 
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task SaveFolderAsync(Guid watchId, FolderWatchState state, DateTimeOffset? nextScanAt, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(ProjectStore.Command(
+            """
+            INSERT INTO publish_folders (id, user_id, drive_folder, blob_prefix, interval_s, defaults, last_scan_at, next_scan_at, last_error, files_seen,
+                jobs_queued, created_at, version)
+            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13)
+            ON CONFLICT (id) DO UPDATE SET last_scan_at = excluded.last_scan_at, next_scan_at = excluded.next_scan_at, last_error = excluded.last_error,
+                files_seen = excluded.files_seen, jobs_queued = excluded.jobs_queued, version = excluded.version
+            WHERE publish_folders.version < excluded.version
+            """,
+            watchId, state.UserId, state.DriveFolderId, state.BlobPrefix, (int)state.Interval.TotalSeconds, ProjectStore.Json(state.Defaults), Time(state.LastScanAt),
+            Time(nextScanAt), state.LastError, state.Seen.Count, state.JobsQueued, state.CreatedAt.UtcDateTime, state.Version));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task DeleteFolderAsync(Guid watchId, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("DELETE FROM publish_folders WHERE id = $1");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = watchId });
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     // A null timestamp needs its type (the shared helper types nulls as text).

@@ -145,6 +145,18 @@ public sealed class BlobStore(BlobServiceClient service)
         return deleted;
     }
 
+    /// <summary>The blobs of <paramref name="container"/> whose names start with <paramref name="prefix"/>, with their size, type and MD5 when stored.</summary>
+    public async IAsyncEnumerable<(string Name, BlobInfo Info)> ListAsync(string container, string prefix,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await EnsureContainersAsync(cancellationToken);
+        await foreach (var item in service.GetBlobContainerClient(container).GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken))
+        {
+            var properties = item.Properties;
+            yield return (item.Name, new BlobInfo(properties.ContentLength ?? 0, properties.ContentHash is { Length: 16 } hash ? hash : null, properties.ContentType));
+        }
+    }
+
     /// <summary>A seekable read stream over a blob, fetched in ranges of <paramref name="bufferSize"/> bytes (memory stays at one buffer).</summary>
     public async Task<Stream> OpenReadAsync(string container, string name, int bufferSize, CancellationToken cancellationToken = default) =>
         await service.GetBlobContainerClient(container).GetBlobClient(name)

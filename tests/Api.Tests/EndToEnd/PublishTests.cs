@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Web;
 using MediaActors.Providers.Tests.Fakes;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace MediaActors.Api.Tests.EndToEnd;
 
@@ -73,6 +73,14 @@ public sealed class PublishTests : IAsyncLifetime
         var errors = (await PipelineCluster.ReadJsonAsync(invalid)).GetProperty("errors");
         Assert.Equal(["categoryId", "privacy", "source", "tags", "title"], errors.EnumerateObject().Select(p => p.Name).Order());
 
+        // A SignalR client connected for all of the user's events gets the job's too.
+        var hubEvents = new System.Collections.Concurrent.ConcurrentQueue<(string Stream, string Kind)>();
+        await using var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(_cluster.Http.BaseAddress!, "/hubs/projects"), o => o.Headers["X-Api-Key"] = _cluster.ApiKey)
+            .Build();
+        hub.On<JsonElement>("projectEvent", e => hubEvents.Enqueue((e.GetProperty("projectId").GetString()!, e.GetProperty("kind").GetString()!)));
+        await hub.StartAsync();
+
         using var created = await _cluster.Http.PostAsJsonAsync("/api/publish",
             new { source = new { uploadId }, description = "Our launch.", tags = new[] { "launch" }, privacy = "unlisted" });
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
@@ -89,6 +97,12 @@ public sealed class PublishTests : IAsyncLifetime
 
         var done = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync($"/api/publish/{id}"));
         Assert.Equal("completed", done.GetProperty("status").GetString());
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); !hubEvents.Contains((id, "publish_completed")); await Task.Delay(50))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The hub did not relay the job's completion: {string.Join(", ", hubEvents)}");
+        }
+
+        Assert.Equal(events.Select(e => e.Kind), hubEvents.Where(e => e.Stream == id).Select(e => e.Kind));
         var videoId = done.GetProperty("videoId").GetString()!;
         Assert.Equal($"https://www.youtube.com/watch?v={videoId}", done.GetProperty("videoUrl").GetString());
         var video = _google.Videos[videoId];
@@ -155,6 +169,45 @@ public sealed class PublishTests : IAsyncLifetime
         using var notVideo = await _cluster.Http.PostAsJsonAsync("/api/publish", new { source = new { driveFileId = document.Id } });
         Assert.Equal(HttpStatusCode.UnprocessableEntity, notVideo.StatusCode);
         Assert.Contains("not a video", await notVideo.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_watched_blob_prefix_queues_its_videos_and_bad_watches_are_refused_field_by_field()
+    {
+        await ConnectAsync(_cluster.Http);
+        var (_, upload) = await _cluster.UploadAsync(await TestMedia.SpokenVideoAsync(_media, "weekly-update.mp4"));
+        var prefix = upload.GetProperty("uploadId").GetString() + "/";
+
+        using var invalid = await _cluster.Http.PostAsJsonAsync("/api/publish/folders",
+            new { blobPrefix = "../other-user", schedule = "PT1M", defaults = new { privacy = "everyone" } });
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        var errors = (await PipelineCluster.ReadJsonAsync(invalid)).GetProperty("errors");
+        Assert.Equal(["blobPrefix", "privacy", "schedule"], errors.EnumerateObject().Select(p => p.Name).Order());
+        using var both = await _cluster.Http.PostAsJsonAsync("/api/publish/folders", new { blobPrefix = "a/", driveFolderId = "b", schedule = "PT1H" });
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+
+        using var created = await _cluster.Http.PostAsJsonAsync("/api/publish/folders",
+            new { blobPrefix = prefix, schedule = "PT1H", defaults = new { tags = new[] { "weekly" }, privacy = "unlisted" } });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var watch = await PipelineCluster.ReadJsonAsync(created);
+        var watchId = watch.GetProperty("id").GetString()!;
+        Assert.Equal(prefix, watch.GetProperty("blobPrefix").GetString());
+        Assert.Equal("PT1H", watch.GetProperty("schedule").GetString());
+
+        // Scan now (the reminder also scans right after creation): the video is queued once and published.
+        var scanned = await PipelineCluster.ReadJsonAsync(await _cluster.Http.PostAsync($"/api/publish/folders/{watchId}/scan", null));
+        Assert.Equal(1, scanned.GetProperty("jobsQueued").GetInt32());
+        var jobs = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/publish"));
+        var job = Assert.Single(jobs.GetProperty("items").EnumerateArray());
+        Assert.Equal(watchId, job.GetProperty("folderId").GetString());
+        Assert.Equal("weekly-update", job.GetProperty("metadata").GetProperty("title").GetString());
+        var done = await WaitForJobAsync(job.GetProperty("id").GetString()!, "completed");
+        Assert.Equal("unlisted", _google.Videos[done.GetProperty("videoId").GetString()!].Metadata.GetProperty("status").GetProperty("privacyStatus").GetString());
+
+        var list = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/publish/folders"));
+        Assert.Equal(watchId, Assert.Single(list.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await _cluster.Http.DeleteAsync($"/api/publish/folders/{watchId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _cluster.Http.GetAsync($"/api/publish/folders/{watchId}")).StatusCode);
     }
 
     private async Task<JsonElement> WaitForJobAsync(string id, string status)
