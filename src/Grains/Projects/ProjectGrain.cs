@@ -49,7 +49,6 @@ public sealed class ProjectGrain(
     TimeProvider time,
     ILogger<ProjectGrain> logger) : Grain, IProjectGrain, IStepOwner, IRemindable
 {
-    private const string Watchdog = "watchdog";
     private static readonly ProjectStep[] Order = Enum.GetValues<ProjectStep>();
 
     // Where each step's progress lies within 0-100.
@@ -67,11 +66,25 @@ public sealed class ProjectGrain(
 
     private readonly ProjectOptions _options = options.Value;
     private DateTimeOffset _leaseUntil;
-    private bool _watchdogRegistered;
-    private IGrainTimer? _timer;
+    private Watchdog? _watchdog;
     private Guid? _dispatched;
 
     private ProjectState State => state.State;
+
+    // A project waiting for its upload (maybe for a day) needs no timer: the reminder checks the upload's row.
+    private Watchdog Dog => _watchdog ??= new Watchdog(this, _options.WatchdogPeriod,
+        TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, Math.Min(_options.RetryBackoff.Ticks, _options.StepLease.Ticks / 4))),
+        needed: () => NeedsWatchdog || State.Outbox.Count > 0,
+        timerWanted: () => State.Status != ProjectStatus.Uploading,
+        check: async () =>
+        {
+            if (State.Outbox.Count > 0)
+            {
+                await FlushAsync();
+            }
+
+            await CheckAsync();
+        });
 
     private Guid Id => this.GetPrimaryKey();
 
@@ -90,7 +103,7 @@ public sealed class ProjectGrain(
 
         if (NeedsWatchdog)
         {
-            ArmTimer();
+            Dog.ArmTimer();
         }
     }
 
@@ -303,15 +316,15 @@ public sealed class ProjectGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != Watchdog)
+        if (reminderName != Watchdog.ReminderName)
         {
             return;
         }
 
-        _watchdogRegistered = true;
+        Dog.Fired();
         if (!NeedsWatchdog)
         {
-            await StopWatchdogAsync();
+            await Dog.StopAsync(Ended);
             return;
         }
 
@@ -561,26 +574,15 @@ public sealed class ProjectGrain(
 
         if (NeedsWatchdog)
         {
-            await StartWatchdogAsync();
+            await Dog.StartAsync();
         }
         else
         {
-            await StopWatchdogAsync();
+            await Dog.StopAsync(Ended);
         }
     }
 
-    private async Task WriteAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            DeactivateOnIdle();
-            throw;
-        }
-    }
+    private Task WriteAsync() => this.WriteOrDeactivateAsync(state);
 
     /// <summary>Sends the pending events and the read-model row; on failure they stay pending (in the stored state) for the next try.</summary>
     private async Task FlushAsync()
@@ -603,7 +605,7 @@ public sealed class ProjectGrain(
         catch (Exception ex)
         {
             logger.LogWarning(ex, "Project {Project}: writing events and read model failed; they stay pending and are written again", Id);
-            ArmTimer();
+            Dog.ArmTimer();
         }
     }
 
@@ -643,58 +645,7 @@ public sealed class ProjectGrain(
         State.Status is ProjectStatus.Uploading or ProjectStatus.Queued or ProjectStatus.Processing
         || (State.Status == ProjectStatus.Deleted && (State.BlobsToDelete.Count > 0 || State.Outbox.Count > 0));
 
-    private async Task StartWatchdogAsync()
-    {
-        ArmTimer();
-        if (!_watchdogRegistered)
-        {
-            await this.RegisterOrUpdateReminder(Watchdog, _options.WatchdogPeriod, _options.WatchdogPeriod);
-            _watchdogRegistered = true;
-        }
-    }
-
-    private async Task StopWatchdogAsync()
-    {
-        _timer?.Dispose();
-        _timer = null;
-        if (_watchdogRegistered || State.Status is ProjectStatus.Completed or ProjectStatus.Failed or ProjectStatus.Cancelled or ProjectStatus.Deleted)
-        {
-            if (await this.GetReminder(Watchdog) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-
-            _watchdogRegistered = false;
-        }
-    }
-
-    /// <summary>While this activation lives, a timer checks more often than the reminder can; the reminder is the backstop.</summary>
-    private void ArmTimer()
-    {
-        // A project waiting for its upload (maybe for a day) needs no timer: the reminder checks the upload's row.
-        if (_timer is not null || State.Status == ProjectStatus.Uploading)
-        {
-            return;
-        }
-
-        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, Math.Min(_options.RetryBackoff.Ticks, _options.StepLease.Ticks / 4)));
-        _timer = this.RegisterGrainTimer(async () =>
-        {
-            if (!NeedsWatchdog && State.Outbox.Count == 0)
-            {
-                _timer?.Dispose();
-                _timer = null;
-                return;
-            }
-
-            if (State.Outbox.Count > 0)
-            {
-                await FlushAsync();
-            }
-
-            await CheckAsync();
-        }, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
-    }
+    private bool Ended => State.Status is ProjectStatus.Completed or ProjectStatus.Failed or ProjectStatus.Cancelled or ProjectStatus.Deleted;
 
     private ProjectView View() => new(
         Id, State.UserId, State.Title, State.Status, State.Step, State.Progress, State.Error, State.Source, State.Media, State.Video, State.Thumbnail,

@@ -24,17 +24,20 @@ public sealed class PublishJobGrain(
     TimeProvider time,
     ILogger<PublishJobGrain> logger) : Grain, IPublishJobGrain, IStepOwner, IRemindable
 {
-    private const string Watchdog = "watchdog";
     private const string SiloLost = "The silo running this job stopped answering.";
     private readonly PublishOptions _options = publishOptions.Value;
     // Heartbeats, lease and watchdog period are the step runner's, shared with projects.
     private readonly ProjectOptions _runner = projectOptions.Value;
     private DateTimeOffset _leaseUntil;
-    private bool _watchdogRegistered;
-    private IGrainTimer? _timer;
+    private Watchdog? _watchdog;
     private Guid? _dispatched;
 
     private PublishJobState State => state.State;
+
+    // A job waiting hours for the quota needs no timer: the reminder starts it (and the activation may go meanwhile).
+    private Watchdog Dog => _watchdog ??= new Watchdog(this, _runner.WatchdogPeriod,
+        TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, Math.Min(_options.RetryBackoff.Ticks, _runner.StepLease.Ticks / 4))),
+        needed: () => NeedsWatchdog, timerWanted: () => State.WaitingForQuotaUntil is null, check: CheckAsync);
 
     private Guid Id => this.GetPrimaryKey();
 
@@ -55,7 +58,7 @@ public sealed class PublishJobGrain(
 
         if (NeedsWatchdog)
         {
-            ArmTimer();
+            Dog.ArmTimer();
         }
     }
 
@@ -262,15 +265,15 @@ public sealed class PublishJobGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != Watchdog)
+        if (reminderName != Watchdog.ReminderName)
         {
             return;
         }
 
-        _watchdogRegistered = true;
+        Dog.Fired();
         if (!NeedsWatchdog)
         {
-            await StopWatchdogAsync();
+            await Dog.StopAsync(Final);
             return;
         }
 
@@ -402,26 +405,15 @@ public sealed class PublishJobGrain(
 
         if (NeedsWatchdog)
         {
-            await StartWatchdogAsync();
+            await Dog.StartAsync();
         }
         else
         {
-            await StopWatchdogAsync();
+            await Dog.StopAsync(Final);
         }
     }
 
-    private async Task WriteAsync()
-    {
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch
-        {
-            DeactivateOnIdle();
-            throw;
-        }
-    }
+    private Task WriteAsync() => this.WriteOrDeactivateAsync(state);
 
     private bool HasEffects => State.Outbox.Count > 0 || (Final && (State.HoldsFile || State.StagingToDelete));
 
@@ -461,7 +453,7 @@ public sealed class PublishJobGrain(
         catch (Exception ex)
         {
             logger.LogWarning(ex, "Publish job {Job}: writing its events, read model or file release failed; they stay pending and are done again", Id);
-            ArmTimer();
+            Dog.ArmTimer();
         }
     }
 
@@ -495,54 +487,6 @@ public sealed class PublishJobGrain(
     }
 
     private bool NeedsWatchdog => Active || HasEffects;
-
-    private async Task StartWatchdogAsync()
-    {
-        ArmTimer();
-        if (!_watchdogRegistered)
-        {
-            await this.RegisterOrUpdateReminder(Watchdog, _runner.WatchdogPeriod, _runner.WatchdogPeriod);
-            _watchdogRegistered = true;
-        }
-    }
-
-    private async Task StopWatchdogAsync()
-    {
-        _timer?.Dispose();
-        _timer = null;
-        if (_watchdogRegistered || Final)
-        {
-            if (await this.GetReminder(Watchdog) is { } reminder)
-            {
-                await this.UnregisterReminder(reminder);
-            }
-
-            _watchdogRegistered = false;
-        }
-    }
-
-    /// <summary>While this activation lives and an attempt is in flight or due soon, a timer checks more often than the reminder.</summary>
-    private void ArmTimer()
-    {
-        // A job waiting hours for the quota needs no timer: the reminder starts it (and the activation may go meanwhile).
-        if (_timer is not null || State.WaitingForQuotaUntil is not null)
-        {
-            return;
-        }
-
-        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, Math.Min(_options.RetryBackoff.Ticks, _runner.StepLease.Ticks / 4)));
-        _timer = this.RegisterGrainTimer(async () =>
-        {
-            if (!NeedsWatchdog)
-            {
-                _timer?.Dispose();
-                _timer = null;
-                return;
-            }
-
-            await CheckAsync();
-        }, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
-    }
 
     private PublishJobView View() => new(
         Id, State.UserId, State.Status, State.Progress, State.Source, State.Metadata, State.VideoId, State.AlreadyOnYouTube, State.Error, State.Attempts,

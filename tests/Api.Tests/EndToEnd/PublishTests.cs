@@ -156,9 +156,16 @@ public sealed class PublishTests : IAsyncLifetime
         var content = await File.ReadAllBytesAsync(await TestMedia.SpokenVideoAsync(_media, "drive.mp4"));
         var file = _google.AddDriveFile("Quarterly review.mp4", content);
 
-        using var created = await _cluster.Http.PostAsJsonAsync("/api/publish", new { source = new { driveFileId = file.Id } });
-        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        // Two requests for the same file at the same moment: one job, and a 409 naming it.
+        _google.Hold("download");
+        var requests = await Task.WhenAll(
+            _cluster.Http.PostAsJsonAsync("/api/publish", new { source = new { driveFileId = file.Id } }),
+            _cluster.Http.PostAsJsonAsync("/api/publish", new { source = new { driveFileId = file.Id } }));
+        var created = Assert.Single(requests, r => r.StatusCode == HttpStatusCode.Accepted);
+        var refused = Assert.Single(requests, r => r.StatusCode == HttpStatusCode.Conflict);
         var job = await PipelineCluster.ReadJsonAsync(created);
+        Assert.Equal(job.GetProperty("id").GetString(), (await PipelineCluster.ReadJsonAsync(refused)).GetProperty("jobId").GetString());
+        _google.Release("download");
         Assert.Equal("Quarterly review", job.GetProperty("metadata").GetProperty("title").GetString());
         Assert.Equal(file.Md5, job.GetProperty("source").GetProperty("md5").GetString());
         var done = await WaitForJobAsync(job.GetProperty("id").GetString()!, "completed");
@@ -208,6 +215,33 @@ public sealed class PublishTests : IAsyncLifetime
         Assert.Equal(watchId, Assert.Single(list.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
         Assert.Equal(HttpStatusCode.NoContent, (await _cluster.Http.DeleteAsync($"/api/publish/folders/{watchId}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _cluster.Http.GetAsync($"/api/publish/folders/{watchId}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_processed_project_is_published_with_its_generated_title_summary_and_topics()
+    {
+        await ConnectAsync(_cluster.Http);
+        var (_, upload) = await _cluster.UploadAsync(await TestMedia.SpokenVideoAsync(_media, "solar.mp4"));
+        var project = await _cluster.CreateProjectAsync(new { uploadId = upload.GetProperty("uploadId").GetString() });
+        var projectId = project.GetProperty("id").GetString()!;
+        await _cluster.WaitForStatusAsync(projectId, "completed", TimeSpan.FromMinutes(3));
+        var content = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync($"/api/projects/{projectId}/content"));
+        var analysis = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync($"/api/projects/{projectId}/analysis"));
+
+        using var created = await _cluster.Http.PostAsJsonAsync("/api/publish", new { source = new { projectId } });
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var job = await PipelineCluster.ReadJsonAsync(created);
+        var metadata = job.GetProperty("metadata");
+        Assert.Equal(content.GetProperty("title").GetString(), metadata.GetProperty("title").GetString());
+        Assert.Equal(analysis.GetProperty("summary").GetString(), metadata.GetProperty("description").GetString());
+        Assert.Equal(analysis.GetProperty("topics").EnumerateArray().Select(t => t.GetString()), metadata.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("private", metadata.GetProperty("privacy").GetString());
+
+        var done = await WaitForJobAsync(job.GetProperty("id").GetString()!, "completed");
+        var video = _google.Videos[done.GetProperty("videoId").GetString()!];
+        Assert.Equal(content.GetProperty("title").GetString(), video.Metadata.GetProperty("snippet").GetProperty("title").GetString());
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(_media, "solar.mp4")), video.Content);
+        Assert.Equal(HttpStatusCode.NotFound, (await _cluster.Http.PostAsJsonAsync("/api/publish", new { source = new { projectId = Guid.NewGuid() } })).StatusCode);
     }
 
     private async Task<JsonElement> WaitForJobAsync(string id, string status)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -27,6 +28,12 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
     private FakeGoogleServer(WebApplication app) => _app = app;
 
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The largest upload chunk this server takes.</summary>
+    public const int MaxChunk = 64 * 1024 * 1024;
+
+    /// <summary>Whether videos keep their bytes (<see cref="FakeVideo.Content"/>); when false only their MD5 and size (for multi-GiB uploads).</summary>
+    public bool KeepUploads { get; set; } = true;
 
     /// <summary>Access tokens the APIs accept.</summary>
     public ConcurrentDictionary<string, bool> AccessTokens { get; } = new(StringComparer.Ordinal);
@@ -169,7 +176,7 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
 
         lock (session)
         {
-            return session.Data.Length;
+            return session.Length;
         }
     }
 
@@ -376,7 +383,7 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
         }
 
         var id = $"session{Interlocked.Increment(ref _ids)}";
-        _sessions[id] = new Session(id, total, request.Headers["X-Upload-Content-Type"].ToString(), body.RootElement.Clone());
+        _sessions[id] = new Session(id, total, request.Headers["X-Upload-Content-Type"].ToString(), body.RootElement.Clone(), KeepUploads);
         context.Response.StatusCode = 200;
         context.Response.Headers.Location = new Uri(BaseAddress, $"upload/youtube/v3/videos?uploadType=resumable&upload_id={id}").ToString();
     }
@@ -418,10 +425,10 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
             var first = long.Parse(chunk.Groups[1].Value, CultureInfo.InvariantCulture);
             lock (session)
             {
-                if (first == session.Data.Length)
+                if (first == session.Length)
                 {
                     var keep = dropAfter / PersistUnit * PersistUnit;
-                    session.Data.Write(partial, 0, (int)keep);
+                    session.Append(partial, (int)keep);
                     Interlocked.Add(ref _uploadBytesAccepted, keep);
                 }
             }
@@ -432,27 +439,43 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
 
         var start = long.Parse(chunk.Groups[1].Value, CultureInfo.InvariantCulture);
         var end = long.Parse(chunk.Groups[2].Value, CultureInfo.InvariantCulture);
-        var buffer = new MemoryStream();
-        await context.Request.Body.CopyToAsync(buffer);
-        var misplaced = false;
-        lock (session)
+        if (end - start + 1 is <= 0 or > MaxChunk)
         {
-            if (start != session.Data.Length || end - start + 1 != buffer.Length || session.VideoId is not null)
+            await ErrorAsync(context, 400, "badRange", "The chunk is empty or larger than this server takes.");
+            return;
+        }
+
+        // A pooled buffer: the server's own memory stays flat too, so a test can measure the client's.
+        var expected = (int)(end - start + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent(expected);
+        var misplaced = false;
+        try
+        {
+            var read = await context.Request.Body.ReadAtLeastAsync(buffer.AsMemory(0, expected), expected, throwOnEndOfStream: false);
+            var extra = read == expected ? await context.Request.Body.ReadAsync(new byte[1]) : 0;
+            lock (session)
             {
-                misplaced = true;
-                Interlocked.Increment(ref _misplacedChunks);
-            }
-            else
-            {
-                session.Data.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
-                Interlocked.Add(ref _uploadBytesAccepted, buffer.Length);
-                if (session.Data.Length == session.Total)
+                if (start != session.Length || read != expected || extra != 0 || session.VideoId is not null)
                 {
-                    var video = new FakeVideo($"vid{Interlocked.Increment(ref _ids)}", session.Metadata, session.Data.ToArray(), session.ContentType);
-                    Videos[video.Id] = video;
-                    session.VideoId = video.Id;
+                    misplaced = true;
+                    Interlocked.Increment(ref _misplacedChunks);
+                }
+                else
+                {
+                    session.Append(buffer, read);
+                    Interlocked.Add(ref _uploadBytesAccepted, read);
+                    if (session.Length == session.Total)
+                    {
+                        var video = new FakeVideo($"vid{Interlocked.Increment(ref _ids)}", session.Metadata, session.Content(), session.ContentType, session.Md5(), session.Length);
+                        Videos[video.Id] = video;
+                        session.VideoId = video.Id;
+                    }
                 }
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
         if (misplaced && session.VideoId is null)
@@ -478,7 +501,7 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
         long length;
         lock (session)
         {
-            length = session.Data.Length;
+            length = session.Length;
         }
 
         if (length > 0)
@@ -620,8 +643,12 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
 
     private sealed record Injected(string Operation, int Status, string? Reason, string Message, long? DropAfter);
 
-    private sealed class Session(string id, long total, string contentType, JsonElement metadata)
+    /// <summary>An upload session: the bytes so far (kept, or only counted and hashed) and the video once complete.</summary>
+    private sealed class Session(string id, long total, string contentType, JsonElement metadata, bool keep)
     {
+        private readonly MemoryStream? _data = keep ? new MemoryStream() : null;
+        private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+
         public string Id { get; } = id;
 
         public long Total { get; } = total;
@@ -630,15 +657,30 @@ public sealed partial class FakeGoogleServer : IAsyncDisposable
 
         public JsonElement Metadata { get; } = metadata;
 
-        public MemoryStream Data { get; } = new();
+        public long Length { get; private set; }
 
         public string? VideoId { get; set; }
+
+        public void Append(byte[] bytes, int count)
+        {
+            _data?.Write(bytes, 0, count);
+            _md5.AppendData(bytes, 0, count);
+            Length += count;
+        }
+
+        public byte[] Content() => _data?.ToArray() ?? [];
+
+        public string Md5() => Convert.ToHexStringLower(_md5.GetCurrentHash());
     }
 }
 
-/// <summary>A video the fake YouTube holds: its metadata as sent and its bytes.</summary>
-public sealed class FakeVideo(string id, JsonElement metadata, byte[] content, string contentType)
+/// <summary>A video the fake YouTube holds: its metadata as sent, its bytes (unless the server does not keep them), their MD5 and size.</summary>
+public sealed class FakeVideo(string id, JsonElement metadata, byte[] content, string contentType, string md5, long size)
 {
+    public string Md5 { get; } = md5;
+
+    public long Size { get; } = size;
+
     public string Id { get; } = id;
 
     public JsonElement Metadata { get; } = metadata;
