@@ -6,6 +6,7 @@ using MediaActors.Api.Publish;
 using MediaActors.Api.Realtime;
 using MediaActors.Api.Search;
 using MediaActors.Api.Uploads;
+using MediaActors.Api.Videos;
 using MediaActors.Providers;
 using MediaActors.ServiceDefaults;
 
@@ -15,6 +16,7 @@ builder.AddMediaActorsClusterClient();
 builder.Services.AddMediaActorsProviders(builder.Configuration);
 builder.Services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection("Uploads"));
 builder.Services.AddMediaActorsAuthentication(builder.Configuration);
+builder.Services.AddOperatorPolicy(builder.Configuration);
 builder.Services.AddHostedService<DevelopmentKey>();
 builder.Services.AddMediaActorsLimits(builder.Configuration, builder.WebHost);
 builder.Services.ConfigureHttpJsonOptions(o =>
@@ -45,6 +47,8 @@ app.MapProjects();
 app.MapSearch();
 app.MapGoogle();
 app.MapPublish();
+app.MapVideos();
+app.MapWebhooks();
 app.MapProjectEvents();
 app.MapHub<ProjectHub>(ProjectHub.Path);
 app.Run();

@@ -1,6 +1,7 @@
 using MediaActors.Grains.Maintenance;
 using MediaActors.Grains.Projects;
 using MediaActors.Grains.Publish;
+using MediaActors.Grains.Videos;
 using MediaActors.Providers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,6 +24,8 @@ public static class GrainRegistration
         services.AddOptions<PublishOptions>().Bind(configuration.GetSection("Publish"));
         services.AddSingleton<IPublishStore, PublishStore>();
         services.AddTransient<Publisher>();
+        services.AddSingleton<IVideoStore, VideoStore>();
+        services.AddTransient<VideoWorker>();
         services.AddSingleton<StepRunner>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StepRunner>());
 

@@ -1,3 +1,4 @@
+using MediaActors.Providers.Avatar;
 using MediaActors.Providers.Content;
 using MediaActors.Providers.Content.Local;
 using MediaActors.Providers.Content.OpenAi;
@@ -38,6 +39,7 @@ public static class ProviderRegistration
         services.AddLocalContentAndEmbeddings(configuration);
         services.AddOpenAiProviders(configuration);
         services.AddGoogleClients(configuration);
+        services.AddAvatarGenerator(configuration);
 
         services.AddSingleton<ITranscriber>(sp => Choose<ITranscriber>(configuration, "Transcription",
             () => sp.GetRequiredService<LocalTranscriber>(), () => sp.GetRequiredService<OpenAiTranscriber>()));

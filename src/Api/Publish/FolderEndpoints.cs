@@ -5,6 +5,7 @@ using MediaActors.Api.Projects;
 using MediaActors.Grains.Google;
 using MediaActors.Grains.Publish;
 using MediaActors.Providers.Google;
+using MediaActors.Providers.Storage;
 using Npgsql;
 
 namespace MediaActors.Api.Publish;

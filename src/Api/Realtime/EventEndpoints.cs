@@ -19,7 +19,8 @@ public static class EventEndpoints
     /// <summary>/api/publish/{id}/events and /api/publish/{id}/events/stream.</summary>
     public static void MapPublishEvents(this RouteGroupBuilder publish) => publish.MapGroup("/{id:guid}/events").WithTags("Events").MapEvents(EventStreams.PublishJob);
 
-    private static void MapEvents(this RouteGroupBuilder group, EventStream stream)
+    /// <summary>GET / (catch-up) and GET /stream (server-sent events) of one kind of stream on <paramref name="group"/> (which has {id:guid}).</summary>
+    internal static void MapEvents(this RouteGroupBuilder group, EventStream stream)
     {
         group.MapGet("/", (Guid id, long? after, int? limit, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => ListAsync(stream, id, after, limit, http, db, ct));
         group.MapGet("/stream", (Guid id, long? after, HttpContext http, NpgsqlDataSource db, EventRelay relay, CancellationToken ct) => StreamAsync(stream, id, after, http, db, relay, ct));

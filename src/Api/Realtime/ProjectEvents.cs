@@ -11,6 +11,8 @@ public static class EventStreams
     public static readonly EventStream Project = new("projects", "project");
 
     public static readonly EventStream PublishJob = new("publish_jobs", "publish job");
+
+    public static readonly EventStream Video = new("videos", "video");
 }
 
 /// <summary>Reads of an event log (a project's or a publish job's) as clients see them, and who owns it.</summary>
@@ -32,11 +34,14 @@ public static class ProjectEvents
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Whether the user owns the project or publish job with this id (the hub's subscriptions take either).</summary>
-    public static async Task<bool> IsOwnerOfEitherAsync(NpgsqlDataSource db, Guid projectId, string userId, CancellationToken cancellationToken)
+    /// <summary>Whether the user owns the project, publish job or video with this id (the hub's subscriptions take any).</summary>
+    public static async Task<bool> IsOwnerOfAnyAsync(NpgsqlDataSource db, Guid projectId, string userId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand(
-            "SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND user_id = $2) OR EXISTS (SELECT 1 FROM publish_jobs WHERE id = $1 AND user_id = $2)");
+            """
+            SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND user_id = $2) OR EXISTS (SELECT 1 FROM publish_jobs WHERE id = $1 AND user_id = $2)
+                OR EXISTS (SELECT 1 FROM videos WHERE id = $1 AND user_id = $2)
+            """);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;

@@ -69,9 +69,9 @@ public sealed class ProjectHub(NpgsqlDataSource db) : Hub
     private async Task<Guid> OwnedProjectAsync(string projectId)
     {
         // Another user's project and a project that does not exist look the same.
-        if (!Guid.TryParse(projectId, out var id) || !await ProjectEvents.IsOwnerOfEitherAsync(db, id, Context.User!.UserId(), Context.ConnectionAborted))
+        if (!Guid.TryParse(projectId, out var id) || !await ProjectEvents.IsOwnerOfAnyAsync(db, id, Context.User!.UserId(), Context.ConnectionAborted))
         {
-            throw new HubException("Project or publish job not found.");
+            throw new HubException("Project, publish job or video not found.");
         }
 
         return id;

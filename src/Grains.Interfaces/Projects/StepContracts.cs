@@ -43,7 +43,8 @@ public sealed record StepOutput(
     Analysis? Analysis = null,
     GeneratedContent? Content = null,
     EmbedOutput? Embeddings = null,
-    MediaActors.Grains.Publish.PublishOutput? Publish = null);
+    MediaActors.Grains.Publish.PublishOutput? Publish = null,
+    MediaActors.Grains.Videos.VideoOutput? Video = null);
 
 /// <summary>The grain that owns a step attempt: it receives the attempt's heartbeats and its outcome, tagged with the attempt id.</summary>
 [Alias("step-owner")]
@@ -88,4 +89,8 @@ public interface IStepWorker : IGrainWithIntegerKey
     /// <summary>Runs one attempt of a publish job (download from Drive, upload to YouTube) on this silo.</summary>
     [Alias("start-publish")]
     Task StartPublish(MediaActors.Grains.Publish.PublishRequest request);
+
+    /// <summary>Runs one attempt of an avatar video's work (dispatch to the generator, or download of its result) on this silo.</summary>
+    [Alias("start-video")]
+    Task StartVideo(MediaActors.Grains.Videos.VideoWorkRequest request);
 }

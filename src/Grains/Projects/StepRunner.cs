@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MediaActors.Grains.Publish;
+using MediaActors.Grains.Videos;
 using Npgsql;
 
 namespace MediaActors.Grains.Projects;
@@ -26,7 +27,7 @@ public sealed class StepRunner(IOptions<ProjectOptions> options, IOptions<Publis
     private readonly Dictionary<StepPool, SemaphoreSlim> _slots = new()
     {
         [StepPool.Steps] = new(Math.Max(1, options.Value.StepConcurrency)),
-        [StepPool.Publish] = new(Math.Max(1, publishOptions.Value.Concurrency)),
+        [StepPool.Network] = new(Math.Max(1, publishOptions.Value.Concurrency)),
     };
     // Attempts a stopping silo cancelled before they got a slot, handed back once its grains have moved.
     private readonly ConcurrentQueue<StepWork> _notStarted = new();
@@ -268,11 +269,11 @@ public sealed class StepRunner(IOptions<ProjectOptions> options, IOptions<Publis
     }
 }
 
-/// <summary>The slots an attempt waits for: CPU-bound project steps, or network-bound publish jobs.</summary>
+/// <summary>The slots an attempt waits for: CPU-bound project steps, or network-bound work (publish jobs, avatar videos).</summary>
 public enum StepPool
 {
     Steps,
-    Publish,
+    Network,
 }
 
 /// <summary>One attempt handed to the <see cref="StepRunner"/>: its owner (which gets its heartbeats and outcome), a label for the logs, its pool, and what it runs.</summary>
@@ -291,11 +292,20 @@ public sealed class StepWorkerGrain(StepRunner runner, IServiceProvider services
         return Task.CompletedTask;
     }
 
+    public Task StartVideo(VideoWorkRequest request)
+    {
+        var worker = services.GetRequiredService<VideoWorker>();
+        var owner = GrainFactory.GetGrain<IVideoGrain>(request.VideoId).AsReference<IStepOwner>();
+        runner.Start(new StepWork(request.AttemptId, owner, $"Video {request.VideoId} {(request.ResultUrl is null ? "dispatch" : "download")}", StepPool.Network,
+            (progress, cancellationToken) => worker.RunAsync(request, progress, cancellationToken)));
+        return Task.CompletedTask;
+    }
+
     public Task StartPublish(PublishRequest request)
     {
         var publisher = services.GetRequiredService<Publisher>();
         var owner = GrainFactory.GetGrain<IPublishJobGrain>(request.JobId).AsReference<IStepOwner>();
-        runner.Start(new StepWork(request.AttemptId, owner, $"Publish job {request.JobId}", StepPool.Publish,
+        runner.Start(new StepWork(request.AttemptId, owner, $"Publish job {request.JobId}", StepPool.Network,
             (progress, cancellationToken) => publisher.RunAsync(request, progress, cancellationToken)));
         return Task.CompletedTask;
     }

@@ -3,7 +3,7 @@ namespace MediaActors.Grains.Publish;
 /// <summary>The publish queue's settings (section "Publish").</summary>
 public sealed class PublishOptions
 {
-    /// <summary>Publish jobs one silo runs at once (they wait on the network, not the CPU, so apart from the project steps' slots).</summary>
+    /// <summary>Network-bound attempts (publish jobs, avatar video dispatches and downloads) one silo runs at once, apart from the project steps' slots.</summary>
     public int Concurrency { get; set; } = 4;
 
     /// <summary>Tries of a job whose failures are transient (429, 5xx, other 403, no answer) before it fails.</summary>

@@ -72,5 +72,5 @@ public sealed class PublishStore(NpgsqlDataSource dataSource) : IPublishStore
     }
 
     // A null timestamp needs its type (the shared helper types nulls as text).
-    private static object Time(DateTimeOffset? value) => value is { } v ? v.UtcDateTime : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz };
+    internal static object Time(DateTimeOffset? value) => value is { } v ? v.UtcDateTime : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz };
 }

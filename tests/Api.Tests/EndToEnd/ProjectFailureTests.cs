@@ -126,6 +126,27 @@ public sealed class ProjectFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Avatar_video_endpoints_without_a_configured_generator_say_how_to_configure_one()
+    {
+        foreach (var request in new[]
+        {
+            new HttpRequestMessage(HttpMethod.Post, "/api/videos") { Content = JsonContent.Create(new { prompt = "x" }) },
+            new HttpRequestMessage(HttpMethod.Post, "/api/videos/generate") { Content = JsonContent.Create(new { title = "x" }) },
+            new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/video-complete") { Content = JsonContent.Create(new { videoId = Guid.NewGuid() }) },
+            new HttpRequestMessage(HttpMethod.Post, "/api/webhooks/workflow-error") { Content = JsonContent.Create(new { videoId = Guid.NewGuid() }) },
+        })
+        {
+            using var response = await _cluster.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("Avatar__GeneratorUrl", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The catalog is there all the same.
+        Assert.Equal(HttpStatusCode.OK, (await _cluster.Http.GetAsync("/api/videos/voices")).StatusCode);
+    }
+
+    [Fact]
     public async Task Requests_without_a_valid_key_are_refused_and_other_users_see_404()
     {
         using var anonymous = new HttpClient { BaseAddress = _cluster.Http.BaseAddress };

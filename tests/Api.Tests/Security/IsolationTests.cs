@@ -80,7 +80,7 @@ public sealed class IsolationTests : IAsyncLifetime
         await using (client)
         {
             Assert.StartsWith("FAILED", first);
-            Assert.Contains("Project not found", first);
+            Assert.Contains("not found", first);
         }
 
         // Nothing of the owner's changed.

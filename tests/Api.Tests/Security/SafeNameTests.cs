@@ -1,3 +1,4 @@
+using MediaActors.Providers.Storage;
 namespace MediaActors.Api.Tests.Security;
 
 /// <summary>File names and user ids cannot leave their blob prefix or carry control characters into logs.</summary>
