@@ -1,5 +1,7 @@
 using MediaActors.Api;
 using MediaActors.Api.Auth;
+using MediaActors.Api.Notifications;
+using MediaActors.Api.Stats;
 using MediaActors.Api.Google;
 using MediaActors.Api.Projects;
 using MediaActors.Api.Publish;
@@ -49,6 +51,8 @@ app.MapGoogle();
 app.MapPublish();
 app.MapVideos();
 app.MapWebhooks();
+app.MapNotifications();
+app.MapStats();
 app.MapProjectEvents();
 app.MapHub<ProjectHub>(ProjectHub.Path);
 app.Run();

@@ -66,11 +66,7 @@ public static class PublishEndpoints
         {
             errors["source"] = ["Give exactly one of source.projectId, source.uploadId, source.videoId or source.driveFileId."];
         }
-        else if (request.Source!.VideoId is not null)
-        {
-            errors["source.videoId"] = ["Avatar videos cannot be published yet: they come with the avatar video flow. Publish a project, an upload or a Drive file."];
-        }
-        else if (request.Source.DriveFileId is { } fileId && (fileId.Length > 200 || !fileId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        else if (request.Source!.DriveFileId is { } fileId && (fileId.Length > 200 || !fileId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
         {
             errors["source.driveFileId"] = ["Not a Drive file id (letters, digits, '-' and '_')."];
         }
@@ -91,6 +87,7 @@ public static class PublishEndpoints
 
             var resolved = request.Source!.ProjectId is { } projectId ? await FromProjectAsync(db, blobs, projectId, userId, cancellationToken)
                 : request.Source.UploadId is { } uploadId ? await FromUploadAsync(db, uploadId, userId, cancellationToken)
+                : request.Source.VideoId is { } videoId ? await FromVideoAsync(db, blobs, videoId, userId, cancellationToken)
                 : await FromDriveAsync(cluster, drive, userId, request.Source.DriveFileId!, cancellationToken);
             if (resolved.Problem is { } problem)
             {
@@ -203,6 +200,40 @@ public static class PublishEndpoints
             info.ContentType is { Length: > 0 } type ? type : "video/mp4", info.SizeBytes, md5);
         var tags = topics is null ? [] : JsonSerializer.Deserialize<List<string>>(topics) ?? [];
         return new Resolved(source, new Defaults(contentTitle ?? projectTitle, summary, tags), null);
+    }
+
+    /// <summary>A ready avatar video; its title is the default title.</summary>
+    private static async Task<Resolved> FromVideoAsync(NpgsqlDataSource db, BlobStore blobs, Guid videoId, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT status, title, blob_container, blob_name FROM videos WHERE id = $1 AND user_id = $2");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = videoId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        string title, container, name;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return Resolved.Refused(Problems.NotFound("avatar video"));
+            }
+
+            if (reader.GetString(0) != "ready" || reader.IsDBNull(2) || reader.IsDBNull(3))
+            {
+                return Resolved.Refused(Problems.Conflict($"This avatar video is {reader.GetString(0)}, not ready: publish it once it is ready."));
+            }
+
+            (title, container, name) = (reader.GetString(1), reader.GetString(2), reader.GetString(3));
+        }
+
+        var info = await blobs.GetInfoAsync(container, name, cancellationToken);
+        if (info is null)
+        {
+            return Resolved.Refused(Problems.Conflict("This avatar video's file is no longer in storage."));
+        }
+
+        var md5 = Convert.ToHexStringLower(await blobs.GetOrComputeMd5Async(container, name, cancellationToken));
+        var source = new PublishSource(PublishSource.VideoKind, null, null, null, new BlobRef(container, name), Path.GetFileName(name), "video/mp4", info.SizeBytes, md5,
+            videoId);
+        return new Resolved(source, new Defaults(title, null, []), null);
     }
 
     /// <summary>A completed direct upload; its file name is the default title.</summary>

@@ -37,7 +37,7 @@ public enum PublishStatus
 }
 
 /// <summary>
-/// What a job publishes, resolved when it is queued: a blob (a project's source video or an upload) or a Drive file,
+/// What a job publishes, resolved when it is queued: a blob (a project's source video, an upload or an avatar video) or a Drive file,
 /// with its size, type and MD5 (hex), the key of the duplicate check.
 /// </summary>
 [GenerateSerializer, Alias("PublishSource")]
@@ -50,11 +50,13 @@ public sealed record PublishSource(
     [property: Id(5)] string Name,
     [property: Id(6)] string ContentType,
     [property: Id(7)] long SizeBytes,
-    [property: Id(8)] string Md5)
+    [property: Id(8)] string Md5,
+    [property: Id(9)] Guid? VideoId = null)
 {
     public const string ProjectKind = "project";
     public const string UploadKind = "upload";
     public const string DriveKind = "drive";
+    public const string VideoKind = "video";
 }
 
 /// <summary>Queues a job. <paramref name="FolderId"/> is the folder watch that queued it, if any.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
 namespace MediaActors.Grains;
@@ -80,6 +81,39 @@ internal static class StateWrites
         {
             grain.DeactivateOnIdle();
             throw;
+        }
+    }
+}
+
+/// <summary>Starting an attempt on the silo's worker, for the grains that own attempts.</summary>
+internal static class AttemptDispatch
+{
+    /// <summary>
+    /// Starts the attempt. If this silo refuses it (it is stopping), the attempt is taken back (<paramref name="takeBack"/>:
+    /// not counted, it never ran), that is written, and this activation ends, so that the watchdog's next tick starts it
+    /// in an activation on a live silo. If the write fails too, the stored attempt runs out its lease and starts again.
+    /// </summary>
+    public static async Task StartOrTakeBackAsync<T>(this Grain grain, IPersistentState<T> state, Func<Task> start, Action takeBack,
+        ILogger logger, string what)
+    {
+        try
+        {
+            await start();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "{What} could not be started on this silo; it starts from the next activation", what);
+            takeBack();
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch (Exception writeError)
+            {
+                logger.LogWarning(writeError, "{What}: taking the attempt back was not written", what);
+            }
+
+            grain.DeactivateOnIdle();
         }
     }
 }

@@ -615,30 +615,12 @@ public sealed class ProjectGrain(
         _dispatched = attempt.Id;
         var request = new StepRequest(Id, attempt.Id, attempt.Step, State.UserId, State.Title, State.Source, State.Video, State.Audio,
             State.CompressedAudio, State.Media?.DurationSeconds ?? 0);
-        try
+        await this.StartOrTakeBackAsync(state, () => GrainFactory.GetGrain<IStepWorker>(0).Start(request), () =>
         {
-            await GrainFactory.GetGrain<IStepWorker>(0).Start(request);
-        }
-        catch (Exception ex)
-        {
-            // Not accepted: this silo is stopping. The attempt is taken back (not counted) and this activation ends, so that the
-            // watchdog's next tick starts it in an activation on a live silo.
-            logger.LogWarning(ex, "Project {Project}: step {Step} could not be started on this silo; it starts from the next activation", Id, attempt.Step);
             _dispatched = null;
             State.Attempt = null;
             State.Steps[attempt.Step].Attempts = Math.Max(0, State.Steps[attempt.Step].Attempts - 1);
-            try
-            {
-                await state.WriteStateAsync();
-            }
-            catch (Exception writeError)
-            {
-                // The stored attempt then runs out its lease and is started again, not counted (it never ran).
-                logger.LogWarning(writeError, "Project {Project}: taking back the attempt at {Step} was not written", Id, attempt.Step);
-            }
-
-            DeactivateOnIdle();
-        }
+        }, logger, $"Step {attempt.Step} of project {Id}");
     }
 
     private bool NeedsWatchdog =>

@@ -89,6 +89,15 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource) : IProjectStore
                 SELECT pg_notify($6, $7) FROM inserted
                 """,
                 streamId, e.Seq, e.Kind, e.Payload, e.At.UtcDateTime, EventChannel, notification));
+            if (Notifications.For(e) is { } note)
+            {
+                batch.BatchCommands.Add(Command(
+                    """
+                    INSERT INTO notifications (user_id, subject_kind, subject_id, seq, kind, title, message, created_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (subject_id, seq) DO NOTHING
+                    """,
+                    note.UserId, note.SubjectKind, streamId, e.Seq, e.Kind, note.Title, note.Message, e.At.UtcDateTime));
+            }
         }
     }
 
@@ -106,16 +115,19 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource) : IProjectStore
         });
         return Command(
             """
-            INSERT INTO projects (id, user_id, title, status, step, progress, error, source, media, video_blob, thumbnail_blob, steps, created_at, updated_at, version, event_seq)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15, $16)
+            INSERT INTO projects (id, user_id, title, status, step, progress, error, source, media, video_blob, thumbnail_blob, steps, created_at, updated_at, version,
+                event_seq, size_bytes)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15, $16, $17)
             ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, step = excluded.step, progress = excluded.progress,
                 error = excluded.error, media = excluded.media, video_blob = excluded.video_blob, thumbnail_blob = excluded.thumbnail_blob,
-                steps = excluded.steps, updated_at = excluded.updated_at, version = excluded.version, event_seq = excluded.event_seq
+                steps = excluded.steps, updated_at = excluded.updated_at, version = excluded.version, event_seq = excluded.event_seq,
+                size_bytes = excluded.size_bytes
             WHERE projects.version < excluded.version
             """,
             projectId, state.UserId, state.Title, Name(state.Status), state.Step is { } step ? Name(step) : null, state.Progress, state.Error,
             Json(state.Source), state.Media is null ? null : Json(state.Media), state.Video is { } video ? $"{video.Container}/{video.Name}" : null,
-            state.Thumbnail?.Name, Json(steps), state.CreatedAt.UtcDateTime, state.UpdatedAt.UtcDateTime, state.Version, state.EventSeq);
+            state.Thumbnail?.Name, Json(steps), state.CreatedAt.UtcDateTime, state.UpdatedAt.UtcDateTime, state.Version, state.EventSeq,
+            state.SizeBytes is > 0 ? state.SizeBytes : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
     }
 
     public Task SaveTranscriptAsync(Guid projectId, string userId, Transcript transcript, CancellationToken cancellationToken = default) =>

@@ -462,28 +462,12 @@ public sealed class PublishJobGrain(
         _leaseUntil = Now + _runner.StepLease;
         _dispatched = attempt.Id;
         var request = new PublishRequest(Id, attempt.Id, State.UserId, State.Source!, State.Metadata!, State.Session);
-        try
+        await this.StartOrTakeBackAsync(state, () => GrainFactory.GetGrain<IStepWorker>(0).StartPublish(request), () =>
         {
-            await GrainFactory.GetGrain<IStepWorker>(0).StartPublish(request);
-        }
-        catch (Exception ex)
-        {
-            // Not accepted (this silo is stopping): taken back, not counted; the next activation starts it on a live silo.
-            logger.LogWarning(ex, "Publish job {Job} could not be started on this silo; it starts from the next activation", Id);
             _dispatched = null;
             State.Attempt = null;
             State.Attempts = Math.Max(0, State.Attempts - 1);
-            try
-            {
-                await state.WriteStateAsync();
-            }
-            catch (Exception writeError)
-            {
-                logger.LogWarning(writeError, "Publish job {Job}: taking back the attempt was not written", Id);
-            }
-
-            DeactivateOnIdle();
-        }
+        }, logger, $"Publish job {Id}");
     }
 
     private bool NeedsWatchdog => Active || HasEffects;

@@ -503,27 +503,12 @@ public sealed class VideoGrain(
         _dispatched = attempt.Id;
         var request = new VideoWorkRequest(Id, attempt.Id, State.UserId, State.Kind, State.Title, State.RequestJson, State.Avatar, State.Voice, State.ResultUrl,
             State.ResultUrl is null ? null : Target());
-        try
+        await this.StartOrTakeBackAsync(state, () => GrainFactory.GetGrain<IStepWorker>(0).StartVideo(request), () =>
         {
-            await GrainFactory.GetGrain<IStepWorker>(0).StartVideo(request);
-        }
-        catch (Exception ex)
-        {
-            logger.LogWarning(ex, "Video {Video}: its work could not be started on this silo; it starts from the next activation", Id);
             _dispatched = null;
             State.Attempt = null;
             State.Attempts = Math.Max(0, State.Attempts - 1);
-            try
-            {
-                await state.WriteStateAsync();
-            }
-            catch (Exception writeError)
-            {
-                logger.LogWarning(writeError, "Video {Video}: taking back the attempt was not written", Id);
-            }
-
-            DeactivateOnIdle();
-        }
+        }, logger, $"Video {Id}");
     }
 
     private VideoView View() => new(

@@ -15,13 +15,19 @@ public sealed class VideoTests : IAsyncLifetime
 {
     private const string Secret = "test-avatar-secret-0123456789";
     private FakeAvatarGenerator _generator = null!;
+    private FakeGoogleServer _google = null!;
     private PipelineCluster _cluster = null!;
     private string _media = null!;
 
     public async Task InitializeAsync()
     {
         _generator = await FakeAvatarGenerator.StartAsync(Secret);
-        _cluster = await PipelineCluster.StartAsync(configure: s => Configure(s, _generator));
+        _google = await FakeGoogleServer.StartAsync();
+        _cluster = await PipelineCluster.StartAsync(configure: s =>
+        {
+            Configure(s, _generator);
+            PublishTests.Configure(s, _google);
+        });
         _media = Directory.CreateTempSubdirectory("ma-videos-").FullName;
     }
 
@@ -29,6 +35,7 @@ public sealed class VideoTests : IAsyncLifetime
     {
         await _cluster.DisposeAsync();
         await _generator.DisposeAsync();
+        await _google.DisposeAsync();
         Directory.Delete(_media, recursive: true);
     }
 
@@ -40,6 +47,7 @@ public sealed class VideoTests : IAsyncLifetime
         settings["Avatar:PublicBaseUrl"] = "http://mediaactors.test/";
         settings["Avatar:RetryBackoff"] = "00:00:00.300";
         settings["Avatar:Timeout"] = "00:00:08";
+        settings["Auth:Operators:0"] = "dev";
         settings["Ingestion:AllowPrivateNetworks"] = "false";
         settings["Ingestion:AllowedPrivateEndpoints:0"] = $"127.0.0.1:{generator.BaseAddress.Port}";
     }
@@ -112,6 +120,26 @@ public sealed class VideoTests : IAsyncLifetime
         Assert.Equal(id, Assert.Single(gallery.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
         var history = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/videos/history"));
         Assert.Equal("Dana Reyes", history.GetProperty("items")[0].GetProperty("request").GetProperty("name").GetString());
+
+        // Published to YouTube under its own title.
+        await PublishTests.ConnectAsync(_cluster.Http);
+        using var publish = await _cluster.Http.PostAsJsonAsync("/api/publish", new { source = new { videoId = id } });
+        Assert.Equal(HttpStatusCode.Accepted, publish.StatusCode);
+        var job = await PipelineCluster.ReadJsonAsync(publish);
+        Assert.Equal("Dana Reyes: Event promotion", job.GetProperty("metadata").GetProperty("title").GetString());
+        Assert.Equal("video", job.GetProperty("source").GetProperty("kind").GetString());
+        var jobId = job.GetProperty("id").GetString();
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100))
+        {
+            var current = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync($"/api/publish/{jobId}"));
+            if (current.GetProperty("status").GetString() == "completed")
+            {
+                Assert.Equal(result, _google.Videos[current.GetProperty("videoId").GetString()!].Content);
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The publish job did not complete: {current}");
+        }
 
         // Deleted: the row, and the file.
         var blobUrl = ready.GetProperty("downloadUrl").GetString();
@@ -205,11 +233,95 @@ public sealed class VideoTests : IAsyncLifetime
         var errors = (await PipelineCluster.ReadJsonAsync(invalid)).GetProperty("errors");
         Assert.Equal(["avatar", "email", "name", "preferredTone", "prompt", "videoTopic", "voice"], errors.EnumerateObject().Select(p => p.Name).Order());
 
+        // Cancelled while the generator works: its callback afterwards is recorded, not applied.
+        var cancelled = await CreateProcessingAsync();
+        var afterCancel = await PipelineCluster.ReadJsonAsync(await _cluster.Http.PostAsync($"/api/videos/{cancelled}/cancel", null));
+        Assert.Equal("cancelled", afterCancel.GetProperty("status").GetString());
+        using var tooLate = await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = cancelled, eventId = "c1", videoUrl = _generator.AddFile("c.mp4", [1]) });
+        Assert.Equal("late", (await PipelineCluster.ReadJsonAsync(tooLate)).GetProperty("outcome").GetString());
+        Assert.Equal("cancelled", (await GetAsync(cancelled)).GetProperty("status").GetString());
+
         // The catalog: seeded, readable by users, changed by operators only.
         var avatars = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/videos/avatars"));
         Assert.Contains(avatars.GetProperty("items").EnumerateArray(), a => a.GetProperty("id").GetString() == "anna" && a.GetProperty("gender").GetString() == "female");
         Assert.Equal(5, (await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/videos/topics"))).GetProperty("items").GetArrayLength());
-        Assert.Equal(HttpStatusCode.Forbidden, (await _cluster.Http.PutAsJsonAsync("/api/videos/avatars/zoe", new { name = "Zoe", gender = "female" })).StatusCode);
+        using var stranger = new HttpClient { BaseAddress = _cluster.Http.BaseAddress };
+        stranger.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", PipelineCluster.Jwt("not-an-operator"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await stranger.PutAsJsonAsync("/api/videos/avatars/zoe", new { name = "Zoe", gender = "female" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await _cluster.Http.PutAsJsonAsync("/api/videos/avatars/zoe", new { name = "Zoe", gender = "robot" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _cluster.Http.PutAsJsonAsync("/api/videos/avatars/zoe", new { name = "Zoe", gender = "female" })).StatusCode);
+        Assert.Contains((await PipelineCluster.ReadJsonAsync(await stranger.GetAsync("/api/videos/avatars"))).GetProperty("items").EnumerateArray(),
+            a => a.GetProperty("id").GetString() == "zoe");
+        Assert.Equal(HttpStatusCode.OK, (await _cluster.Http.PutAsJsonAsync("/api/videos/avatars/zoe", new { name = "Zoe", gender = "female", active = false })).StatusCode);
+        Assert.DoesNotContain((await PipelineCluster.ReadJsonAsync(await stranger.GetAsync("/api/videos/avatars"))).GetProperty("items").EnumerateArray(),
+            a => a.GetProperty("id").GetString() == "zoe");
+        Assert.Equal(HttpStatusCode.BadRequest, (await _cluster.Http.PostAsJsonAsync("/api/videos", Form(avatar: "zoe"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_processed_project_becomes_a_video_script_and_finished_work_shows_in_notifications_and_stats()
+    {
+        var path = await TestMedia.SpokenVideoAsync(_media, "solar.mp4");
+        var (_, upload) = await _cluster.UploadAsync(path);
+        var project = await _cluster.CreateProjectAsync(new { uploadId = upload.GetProperty("uploadId").GetString() });
+        var projectId = project.GetProperty("id").GetString()!;
+        await _cluster.WaitForStatusAsync(projectId, "completed", TimeSpan.FromMinutes(3));
+
+        // The script from the project's content, then a video from the script.
+        var script = await PipelineCluster.ReadJsonAsync(await _cluster.Http.PostAsync($"/api/projects/{projectId}/video-script", null));
+        var analysis = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync($"/api/projects/{projectId}/analysis"));
+        Assert.Equal(analysis.GetProperty("summary").GetString(), script.GetProperty("body").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(script.GetProperty("hook").GetString()));
+        Assert.Contains("Follow us", script.GetProperty("conclusion").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await _cluster.Http.PostAsync($"/api/projects/{Guid.NewGuid()}/video-script", null)).StatusCode);
+        using var fromScript = await _cluster.Http.PostAsJsonAsync("/api/videos/generate", new
+        {
+            title = script.GetProperty("title").GetString(),
+            hook = script.GetProperty("hook").GetString(),
+            body = script.GetProperty("body").GetString(),
+            conclusion = script.GetProperty("conclusion").GetString(),
+            avatarBody = "sofia",
+        });
+        Assert.Equal(HttpStatusCode.Accepted, fromScript.StatusCode);
+        var readyId = (await PipelineCluster.ReadJsonAsync(fromScript)).GetProperty("id").GetString()!;
+        await WaitForAsync(readyId, "processing");
+        var result = await File.ReadAllBytesAsync(path);
+        await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = readyId, eventId = "r1", videoUrl = _generator.AddFile("solar-avatar.mp4", result) });
+        await WaitForAsync(readyId, "ready");
+        var failedId = await CreateProcessingAsync();
+        await _generator.CallbackAsync(Webhook("workflow-error"), new { videoId = failedId, eventId = "f1", message = "render farm down" });
+        await WaitForAsync(failedId, "failed");
+
+        // Notifications: newest first, unread until marked.
+        var notes = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/notifications"));
+        Assert.Equal(3, notes.GetProperty("unreadCount").GetInt64());
+        var items = notes.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(["video_failed", "video_ready", "completed"], items.Select(n => n.GetProperty("kind").GetString()));
+        Assert.Equal([failedId, readyId, projectId], items.Select(n => n.GetProperty("subjectId").GetString()));
+        Assert.Contains("render farm down", items[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NoContent, (await _cluster.Http.PostAsync($"/api/notifications/{items[0].GetProperty("id").GetInt64()}/read", null)).StatusCode);
+        var unread = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/notifications?unread=true&limit=1"));
+        Assert.Equal(2, unread.GetProperty("unreadCount").GetInt64());
+        Assert.Equal(readyId, Assert.Single(unread.GetProperty("items").EnumerateArray()).GetProperty("subjectId").GetString());
+        Assert.NotNull(unread.GetProperty("nextCursor").GetString());
+        using var stranger = new HttpClient { BaseAddress = _cluster.Http.BaseAddress };
+        stranger.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", PipelineCluster.Jwt("someone-else"));
+        Assert.Equal(0, (await PipelineCluster.ReadJsonAsync(await stranger.GetAsync("/api/notifications"))).GetProperty("items").GetArrayLength());
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.PostAsync($"/api/notifications/{items[1].GetProperty("id").GetInt64()}/read", null)).StatusCode);
+        Assert.Equal(2, (await PipelineCluster.ReadJsonAsync(await _cluster.Http.PostAsync("/api/notifications/read", null))).GetProperty("marked").GetInt32());
+
+        // Stats: by status, success rates, step times, storage.
+        var stats = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/stats"));
+        Assert.Equal(1, stats.GetProperty("projects").GetProperty("byStatus").GetProperty("completed").GetInt64());
+        Assert.Equal(1.0, stats.GetProperty("projects").GetProperty("successRate").GetDouble());
+        Assert.Equal(0.5, stats.GetProperty("videos").GetProperty("successRate").GetDouble());
+        Assert.Equal(1, stats.GetProperty("videos").GetProperty("processing").GetProperty("count").GetInt64());
+        var transcribing = stats.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("step").GetString() == "transcribing");
+        Assert.True(transcribing.GetProperty("medianSeconds").GetDouble() > 0);
+        Assert.True(transcribing.GetProperty("p95Seconds").GetDouble() >= transcribing.GetProperty("medianSeconds").GetDouble());
+        Assert.Equal(new FileInfo(path).Length, stats.GetProperty("storage").GetProperty("uploadsBytes").GetInt64());
+        Assert.Equal(result.Length, stats.GetProperty("storage").GetProperty("avatarVideosBytes").GetInt64());
+        Assert.Equal(0, (await PipelineCluster.ReadJsonAsync(await stranger.GetAsync("/api/stats"))).GetProperty("storage").GetProperty("totalBytes").GetInt64());
     }
 
     private async Task<string> CreateProcessingAsync()
