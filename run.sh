@@ -165,6 +165,7 @@ cat <<EOF
 
 ==================================================================
   MediaActors is running
+  Web app:    http://127.0.0.1:$API_PORT/   (sign in with the development key it offers)
   API:        http://127.0.0.1:$API_PORT   (health: /health)
 $(for ((i = 1; i <= SILOS; i++)); do printf '  silo-%-5s Orleans Dashboard http://127.0.0.1:%s/dashboard\n' "$i:" $((5090 + i)); done)
   PostgreSQL: 127.0.0.1:$PG_PORT  database mediaactors  (user postgres)

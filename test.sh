@@ -36,7 +36,7 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-ma_install_prereqs
+ma_install_prereqs "${MA_TEST_APT_PACKAGES[@]}"
 ma_install_node_tools
 
 mkdir -p "$TEST_DATA"
@@ -51,6 +51,7 @@ export MA_TEST_PG="Host=127.0.0.1;Port=$PG_PORT;Username=postgres"
 MA_TEST_BLOBS=$(ma_blob_connection_string "$BLOB_PORT")
 export MA_TEST_BLOBS
 export MA_TEST_NODE_MODULES="$ROOT/tools/node_modules"
+export MA_CHROMIUM=${MA_CHROMIUM:-/usr/bin/chromium}
 
 ma_log "building $SLN (Release)"
 BUILD_LOG="$TEST_DATA/build.log"

@@ -8,6 +8,8 @@ MA_PG_BIN=${MA_PG_BIN:-/usr/lib/postgresql/15/bin}
 MA_TOOLS_DIR="$MA_ROOT/tools"
 # Debian packages the services and the media pipeline need (curl: run.sh's health check; tzdata: the YouTube quota's Pacific midnight).
 MA_APT_PACKAGES=(postgresql ffmpeg espeak-ng sox yt-dlp libpocketsphinx3 pocketsphinx-en-us pocketsphinx-testdata curl tzdata)
+# What only the tests need: a real browser for the web app's tests (Playwright drives it; nothing is downloaded).
+MA_TEST_APT_PACKAGES=(chromium)
 # Azurite's fixed, publicly documented development account key (not a secret).
 MA_AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 
@@ -47,10 +49,11 @@ _ma_pkg_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
-# Install the Debian packages that are missing; a machine that has them all does no apt work.
+# Install the Debian packages that are missing (MA_APT_PACKAGES and any given as arguments); a machine that has them
+# all does no apt work.
 ma_install_prereqs() {
   local missing=() p
-  for p in "${MA_APT_PACKAGES[@]}"; do
+  for p in "${MA_APT_PACKAGES[@]}" "$@"; do
     _ma_pkg_installed "$p" || missing+=("$p")
   done
   if ((${#missing[@]} == 0)); then

@@ -36,6 +36,9 @@ builder.Services.AddOpenApi();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// The web app (wwwroot: no build step, every asset served from here).
+app.UseDefaultFiles();
+app.UseStaticFiles();
 app.UseJsonCharsetGuard();
 app.UseAuthentication();
 app.UseRateLimiter();
@@ -44,6 +47,7 @@ app.UseJsonBodyGuard();
 app.MapOpenApi();
 app.MapServiceDefaults();
 app.MapKeys();
+app.MapDevelopmentKey();
 app.MapUploads();
 app.MapProjects();
 app.MapSearch();

@@ -50,3 +50,24 @@ public sealed class DevelopmentKey(ApiKeys keys, IConfiguration configuration, I
         logger.LogInformation("Development API key is in {File}", file);
     }
 }
+
+public static class DevelopmentKeyEndpoints
+{
+    /// <summary>
+    /// <c>GET /api/auth/development-key</c>: the web app's sign-in page offers the embedded default's key to a browser on
+    /// the same machine (loopback only; 404 anywhere else, and wherever no development key was made).
+    /// </summary>
+    public static void MapDevelopmentKey(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/auth/development-key", async (HttpContext http, IConfiguration configuration, CancellationToken ct) =>
+        {
+            var remote = http.Connection.RemoteIpAddress;
+            if (remote is null || !System.Net.IPAddress.IsLoopback(remote) || http.Request.Headers.ContainsKey("X-Forwarded-For")
+                || !configuration.GetValue("Auth:CreateDevelopmentKey", true) || configuration["DataDirectory"] is not { Length: > 0 } directory
+                || !File.Exists(Path.Combine(directory, "dev-api-key")))
+            {
+                return Problems.NotFound("development key");
+            }
+
+            return Results.Ok(new { key = (await File.ReadAllTextAsync(Path.Combine(directory, "dev-api-key"), ct)).Trim(), userId = DevelopmentKey.UserId });
+        }).AllowAnonymous().ExcludeFromDescription();
+}

@@ -81,6 +81,8 @@ public sealed class PublishTests : IAsyncLifetime
         hub.On<JsonElement>("projectEvent", e => hubEvents.Enqueue((e.GetProperty("projectId").GetString()!, e.GetProperty("kind").GetString()!)));
         await hub.StartAsync();
 
+        // Chunks wait at the local YouTube until the job says it is uploading (so that state is seen, however small the file).
+        _google.Hold("upload");
         using var created = await _cluster.Http.PostAsJsonAsync("/api/publish",
             new { source = new { uploadId }, description = "Our launch.", tags = new[] { "launch" }, privacy = "unlisted" });
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
@@ -88,6 +90,15 @@ public sealed class PublishTests : IAsyncLifetime
         var id = job.GetProperty("id").GetString()!;
         Assert.Equal($"/api/publish/{id}", created.Headers.Location!.ToString());
         Assert.Equal("launch-talk", job.GetProperty("metadata").GetProperty("title").GetString());
+
+        try
+        {
+            await WaitForJobAsync(id, "uploading");
+        }
+        finally
+        {
+            _google.Release("upload");
+        }
 
         // Live over SSE from the first event: queued, uploading, completed, in order.
         var events = await ReadEventsUntilAsync($"/api/publish/{id}/events/stream?after=0", "publish_completed");
@@ -138,6 +149,12 @@ public sealed class PublishTests : IAsyncLifetime
         Assert.Equal(1601, quota.GetProperty("usedUnits").GetInt32());
         Assert.Equal(10_000, quota.GetProperty("dailyLimit").GetInt32());
         Assert.False(quota.GetProperty("paused").GetBoolean());
+
+        // Each completed job is a notification.
+        var notes = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/api/notifications"));
+        Assert.Equal([secondId, id], notes.GetProperty("items").EnumerateArray().Where(n => n.GetProperty("kind").GetString() == "publish_completed")
+            .Select(n => n.GetProperty("subjectId").GetString()));
+        Assert.Contains("not uploaded again", notes.GetProperty("items")[0].GetProperty("message").GetString(), StringComparison.Ordinal);
 
         // A completed job cannot be retried; another user sees none of this.
         Assert.Equal(HttpStatusCode.Conflict, (await _cluster.Http.PostAsync($"/api/publish/{id}/retry", null)).StatusCode);
