@@ -17,6 +17,7 @@ builder.AddServiceDefaults();
 builder.AddMediaActorsClusterClient();
 builder.Services.AddMediaActorsProviders(builder.Configuration);
 builder.Services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection("Uploads"));
+builder.Services.AddHostedService<BrowserUploadCors>();
 builder.Services.AddMediaActorsAuthentication(builder.Configuration);
 builder.Services.AddOperatorPolicy(builder.Configuration);
 builder.Services.AddHostedService<DevelopmentKey>();

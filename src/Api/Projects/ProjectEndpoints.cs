@@ -20,7 +20,7 @@ public static class ProjectEndpoints
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/transcript", (Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => TranscriptAsync(id, "json", http, db, ct));
-        group.MapGet("/{id:guid}/transcript.{format:regex(^(json|srt|vtt|txt)$)}", TranscriptAsync);
+        group.MapGet("/{id:guid}/transcript.{format:regex(^(json|srt|vtt|txt|md)$)}", TranscriptAsync);
         group.MapGet("/{id:guid}/analysis", AnalysisAsync);
         group.MapGet("/{id:guid}/content", ContentAsync);
         group.MapPost("/{id:guid}/cancel", (Guid id, HttpContext http, IClusterClient cluster) => CommandAsync(id, http, cluster, g => g.Cancel()));
@@ -204,6 +204,7 @@ public static class ProjectEndpoints
             "srt" => Results.Text(TranscriptFormats.Srt(transcript.Segments), "application/x-subrip; charset=utf-8", Encoding.UTF8),
             "vtt" => Results.Text(TranscriptFormats.Vtt(transcript.Segments), "text/vtt; charset=utf-8", Encoding.UTF8),
             "txt" => Results.Text(transcript.Text, "text/plain; charset=utf-8", Encoding.UTF8),
+            "md" => Results.Text(TranscriptFormats.Markdown(transcript.Segments), "text/markdown; charset=utf-8", Encoding.UTF8),
             _ => Results.Ok(transcript),
         };
     }

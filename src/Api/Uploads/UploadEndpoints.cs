@@ -14,7 +14,22 @@ public sealed class UploadOptions
     public long MaxBytes { get; set; } = 5L * 1024 * 1024 * 1024;
 
     public TimeSpan UrlLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Web origins whose pages may PUT blocks to upload URLs: the API host adds this CORS rule to the blob service at
+    /// start (the web app uploads straight to storage). "*" by default: the SAS in each URL is the credential.
+    /// </summary>
+    public string[] BrowserOrigins { get; set; } = ["*"];
+
+    /// <summary>Whether the API host sets that CORS rule; false when the storage account's CORS is managed elsewhere.</summary>
+    public bool ConfigureStorageCors { get; set; } = true;
 }
+
+/// <summary>An upload as a client that resumes it sees it: the blocks already staged and a fresh URL while it is pending.</summary>
+public sealed record UploadStatusResponse(Guid UploadId, string FileName, long DeclaredSizeBytes, string Status, DateTimeOffset ExpiresAt,
+    string? UploadUrl, IReadOnlyList<UploadedBlock> UploadedBlocks, Guid? ProjectId);
+
+public sealed record UploadedBlock(string Id, long SizeBytes);
 
 public sealed record CreateUploadRequest(string? FileName, string? ContentType, long? SizeBytes);
 
@@ -30,6 +45,50 @@ public static class UploadEndpoints
         var group = app.MapGroup("/api/uploads").RequireAuthorization().WithTags("Uploads");
         group.MapPost("/", CreateAsync);
         group.MapPost("/{uploadId:guid}/complete", CompleteAsync);
+        group.MapGet("/limits", (Microsoft.Extensions.Options.IOptions<UploadOptions> options) =>
+            Results.Ok(new { maxBytes = options.Value.MaxBytes, contentTypes = new[] { "video/*", "audio/*" }, urlLifetimeSeconds = (long)options.Value.UrlLifetime.TotalSeconds }));
+        group.MapGet("/{uploadId:guid}", StatusAsync);
+    }
+
+    /// <summary>
+    /// What an interrupted client needs to go on: the blocks storage already holds (uncommitted) and, while the upload
+    /// is pending, a fresh upload URL (its expiry moves with it, so the sweep does not take a file still being sent).
+    /// </summary>
+    private static async Task<IResult> StatusAsync(Guid uploadId, HttpContext http, NpgsqlDataSource db, BlobStore blobs,
+        Microsoft.Extensions.Options.IOptions<UploadOptions> options, CancellationToken cancellationToken)
+    {
+        var userId = http.User.UserId();
+        var upload = await FindAsync(db, uploadId, userId, cancellationToken);
+        if (upload is null)
+        {
+            return Problems.NotFound("upload");
+        }
+
+        string? url = null;
+        IReadOnlyList<(string Name, long SizeBytes)> blocks = [];
+        DateTimeOffset expiresAt;
+        if (upload.Status == "pending")
+        {
+            expiresAt = DateTimeOffset.UtcNow.Add(options.Value.UrlLifetime);
+            await using var command = db.CreateCommand(
+                "UPDATE uploads SET expires_at = greatest(expires_at, $3) WHERE id = $1 AND user_id = $2 AND status = 'pending' RETURNING expires_at");
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = expiresAt.UtcDateTime });
+            if (await command.ExecuteScalarAsync(cancellationToken) is DateTime stored)
+            {
+                expiresAt = new DateTimeOffset(DateTime.SpecifyKind(stored, DateTimeKind.Utc));
+                url = blobs.GetUploadUri(upload.Container, upload.BlobName, expiresAt).ToString();
+                blocks = await blobs.GetUncommittedBlocksAsync(upload.Container, upload.BlobName, cancellationToken);
+            }
+        }
+        else
+        {
+            expiresAt = upload.ExpiresAt;
+        }
+
+        return Results.Ok(new UploadStatusResponse(uploadId, upload.FileName, upload.DeclaredSize, url is null && upload.Status == "pending" ? "expired" : upload.Status,
+            expiresAt, url, blocks.Select(b => new UploadedBlock(b.Name, b.SizeBytes)).ToList(), upload.ProjectId));
     }
 
     private static async Task<IResult> CreateAsync(CreateUploadRequest request, HttpContext http, NpgsqlDataSource db, BlobStore blobs,
@@ -190,7 +249,7 @@ public static class UploadEndpoints
     internal static async Task<UploadRow?> FindAsync(NpgsqlDataSource db, Guid uploadId, string userId, CancellationToken cancellationToken)
     {
         await using var command = db.CreateCommand(
-            "SELECT status, container, blob_name, size_bytes, md5, media::text, project_id FROM uploads WHERE id = $1 AND user_id = $2");
+            "SELECT status, container, blob_name, size_bytes, md5, media::text, project_id, file_name, declared_size, expires_at FROM uploads WHERE id = $1 AND user_id = $2");
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -200,8 +259,10 @@ public static class UploadEndpoints
         }
 
         return new UploadRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt64(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetGuid(6));
+            reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetGuid(6),
+            reader.GetString(7), reader.GetInt64(8), new DateTimeOffset(DateTime.SpecifyKind(reader.GetDateTime(9), DateTimeKind.Utc)));
     }
 
-    internal sealed record UploadRow(string Status, string Container, string BlobName, long? SizeBytes, string? Md5, string? Media, Guid? ProjectId);
+    internal sealed record UploadRow(string Status, string Container, string BlobName, long? SizeBytes, string? Md5, string? Media, Guid? ProjectId,
+        string FileName, long DeclaredSize, DateTimeOffset ExpiresAt);
 }

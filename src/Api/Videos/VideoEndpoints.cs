@@ -35,10 +35,10 @@ public static class VideoEndpoints
         var group = app.MapGroup("/api/videos").RequireAuthorization().WithTags("Videos");
         group.MapPost("/", CreateFromFormAsync);
         group.MapPost("/generate", CreateFromScriptAsync);
-        group.MapGet("/", (HttpContext http, NpgsqlDataSource db, BlobStore blobs, string? status, int? limit, string? cursor, CancellationToken ct) =>
-            ListAsync(http, db, blobs, status ?? "ready", history: false, limit, cursor, ct));
+        group.MapGet("/", (HttpContext http, NpgsqlDataSource db, BlobStore blobs, IOptions<AvatarOptions> options, string? status, int? limit, string? cursor,
+            CancellationToken ct) => ListAsync(http, db, blobs, status == "all" ? null : status ?? "ready", history: false, limit, cursor, ct, options.Value.IsConfigured));
         group.MapGet("/history", (HttpContext http, NpgsqlDataSource db, BlobStore blobs, string? status, int? limit, string? cursor, CancellationToken ct) =>
-            ListAsync(http, db, blobs, status, history: true, limit, cursor, ct));
+            ListAsync(http, db, blobs, status, history: true, limit, cursor, ct, generatorConfigured: null));
         group.MapGet("/{id:guid}", async (Guid id, HttpContext http, NpgsqlDataSource db, BlobStore blobs, CancellationToken ct) =>
             await VideoReadModel.GetAsync(db, id, http.User.UserId(), ct) is { } video ? Results.Ok(WithUrl(video, blobs)) : Problems.NotFound("video"));
         group.MapPost("/{id:guid}/cancel", (Guid id, HttpContext http, NpgsqlDataSource db, IClusterClient cluster, CancellationToken ct) =>
@@ -260,7 +260,7 @@ public static class VideoEndpoints
     }
 
     private static async Task<IResult> ListAsync(HttpContext http, NpgsqlDataSource db, BlobStore blobs, string? status, bool history, int? limit, string? cursor,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool? generatorConfigured)
     {
         if (status is not null && !Enum.GetValues<VideoStatus>().Where(s => s is not (VideoStatus.None or VideoStatus.Deleted))
                 .Select(s => JsonNamingPolicy.SnakeCaseLower.ConvertName(s.ToString())).Contains(status))
@@ -280,7 +280,10 @@ public static class VideoEndpoints
         }
 
         var (items, next) = await VideoReadModel.ListAsync(db, http.User.UserId(), status, withRequest: history, limit ?? 20, after, cancellationToken);
-        return Results.Ok(new { items = history ? items : items.Select(v => WithUrl(v, blobs)).ToList(), nextCursor = next });
+        // The gallery also says whether new videos can be requested (a client hides its form otherwise).
+        return generatorConfigured is { } configured
+            ? Results.Ok(new { items = items.Select(v => WithUrl(v, blobs)).ToList(), nextCursor = next, generatorConfigured = configured })
+            : Results.Ok(new { items, nextCursor = next });
     }
 
     /// <summary>A ready video with a read-only URL of its file for 15 minutes.</summary>

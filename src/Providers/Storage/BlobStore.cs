@@ -175,6 +175,48 @@ public sealed class BlobStore(BlobServiceClient service)
         return new AppendBlobStream(blob, length);
     }
 
+    /// <summary>
+    /// The blocks staged for a block blob but not committed yet (name and size, in the order they were staged): what
+    /// a client that resumes an interrupted upload can skip. Empty when nothing was staged.
+    /// </summary>
+    public async Task<IReadOnlyList<(string Name, long SizeBytes)>> GetUncommittedBlocksAsync(string container, string name, CancellationToken cancellationToken = default)
+    {
+        var blob = service.GetBlobContainerClient(container).GetBlockBlobClient(name);
+        try
+        {
+            var list = await blob.GetBlockListAsync(BlockListTypes.Uncommitted, cancellationToken: cancellationToken);
+            return list.Value.UncommittedBlocks.Select(b => (b.Name, b.SizeLong)).ToList();
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>
+    /// Lets browsers on <paramref name="origins"/> PUT blocks to upload URLs (a CORS rule on the blob service, merged
+    /// with the rules already there). The SAS in each URL stays the only credential.
+    /// </summary>
+    public async Task AllowBrowserUploadsAsync(IReadOnlyList<string> origins, CancellationToken cancellationToken = default)
+    {
+        var properties = (await service.GetPropertiesAsync(cancellationToken)).Value;
+        var allowed = string.Join(',', origins);
+        if (properties.Cors.Any(r => r.AllowedOrigins == allowed && r.AllowedMethods.Contains("PUT", StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        properties.Cors.Add(new BlobCorsRule
+        {
+            AllowedOrigins = allowed,
+            AllowedMethods = "GET,HEAD,PUT,OPTIONS",
+            AllowedHeaders = "*",
+            ExposedHeaders = "*",
+            MaxAgeInSeconds = 3600,
+        });
+        await service.SetPropertiesAsync(properties, cancellationToken);
+    }
+
     /// <summary>A write-only (create + write) SAS URL for one blob: the client uploads blocks straight to storage.</summary>
     public Uri GetUploadUri(string container, string name, DateTimeOffset expiresOn) =>
         Sas(container, name, expiresOn, BlobSasPermissions.Create | BlobSasPermissions.Write);

@@ -1,51 +1,63 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using MediaActors.Api.Tests.EndToEnd;
 using Microsoft.Playwright;
 
 namespace MediaActors.Api.Tests.Browser;
 
-/// <summary>
-/// The web app in a real browser (Debian's chromium driven by Playwright) against the running system: sign in with the
-/// offered development key, create a project from a link, watch it reach completed without reloading, sign in as a
-/// second user and see nothing of the first. Screenshots of each page at desktop and phone width go to
-/// .data/test/screenshots (test artifacts, not committed).
-/// </summary>
-public sealed class WebAppTests : IAsyncLifetime
+/// <summary>One running system and one chromium for the browser tests of a class.</summary>
+public sealed class BrowserFixture : IAsyncLifetime
 {
-    private PipelineCluster _cluster = null!;
-    private string _media = null!;
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
+    public const string Operator = "operator-user";
 
-    public static string ScreenshotDirectory => Path.Combine(HostProcess.RepositoryRoot(), ".data", "test", "screenshots");
+    public PipelineCluster Cluster { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public string Media { get; private set; } = null!;
+
+    private IPlaywright _playwright = null!;
 
     public async Task InitializeAsync()
     {
-        _cluster = await PipelineCluster.StartAsync();
-        _media = Directory.CreateTempSubdirectory("ma-web-").FullName;
+        Cluster = await PipelineCluster.StartAsync(configure: s => s["Auth:Operators:0"] = Operator);
+        Media = Directory.CreateTempSubdirectory("ma-web-").FullName;
         var chromium = Environment.GetEnvironmentVariable("MA_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
         Assert.True(File.Exists(chromium), $"No chromium at {chromium}: ./test.sh installs Debian's chromium (or set MA_CHROMIUM).");
         _playwright = await Playwright.CreateAsync();
         // Root in CI: chromium's sandbox needs an unprivileged user, so it is off for the tests.
-        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });
+        Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"] });
     }
 
     public async Task DisposeAsync()
     {
-        await _browser.DisposeAsync();
+        await Browser.DisposeAsync();
         _playwright.Dispose();
-        await _cluster.DisposeAsync();
-        Directory.Delete(_media, recursive: true);
+        await Cluster.DisposeAsync();
+        Directory.Delete(Media, recursive: true);
     }
+}
+
+/// <summary>
+/// The web app in a real browser (Debian's chromium driven by Playwright) against the running system (silo and API as
+/// processes, PostgreSQL, Azurite, ffmpeg, pocketsphinx). Screenshots of each page at desktop and phone width go to
+/// .data/test/screenshots (test artifacts, not committed).
+/// </summary>
+public sealed class WebAppTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    private static readonly TimeSpan Processing = TimeSpan.FromMinutes(3);
+
+    public static string ScreenshotDirectory => Path.Combine(HostProcess.RepositoryRoot(), ".data", "test", "screenshots");
+
+    private PipelineCluster Cluster => fixture.Cluster;
 
     [Fact]
     public async Task A_user_signs_in_creates_a_project_from_a_link_and_sees_it_complete_live_and_another_user_sees_none_of_it()
     {
-        await TestMedia.SpokenVideoAsync(_media, "talk.mp4");
-        await using var server = await LocalMediaServer.StartAsync(_media);
-        var context = await _browser.NewContextAsync(new() { BaseURL = _cluster.Http.BaseAddress!.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        page.PageError += (_, error) => errors.Add(error);
+        await TestMedia.SpokenVideoAsync(fixture.Media, "talk.mp4");
+        await using var server = await LocalMediaServer.StartAsync(fixture.Media);
+        var (context, page, errors) = await OpenAsync();
+        await using var _ = context;
 
         await page.GotoAsync("/");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
@@ -53,11 +65,10 @@ public sealed class WebAppTests : IAsyncLifetime
         // A wrong key is refused with a message; the offered development key signs in.
         await page.GetByLabel("API key").FillAsync("ma_not_a_real_key_at_all");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not accepted");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert).First).ToContainTextAsync("not accepted");
         await page.GetByRole(AriaRole.Button, new() { Name = "Use the development key" }).ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Projects" })).ToBeVisibleAsync();
-        await Assertions.Expect(page.GetByText("No projects yet")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#live")).ToHaveTextAsync("Live");
 
         // New project: the link is checked in the browser first, then created.
@@ -67,26 +78,236 @@ public sealed class WebAppTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#link-error")).ToContainTextAsync("http(s) link");
         await ScreenshotAsync(page, "new-project");
         await page.GetByLabel("Video link").FillAsync(server.Url("talk.mp4"));
-        await page.GetByLabel("Title (optional)").FillAsync("Browser talk");
+        await page.Locator("#link-title").FillAsync("Browser talk");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
 
         // The row appears and follows the project to completed over SignalR, without a reload.
-        var row = page.Locator("tbody tr", new() { HasText = "Browser talk" });
+        var row = page.Locator("#project-rows tr", new() { HasText = "Browser talk" });
         await Assertions.Expect(row).ToBeVisibleAsync();
         var navigations = 0;
         page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) { navigations++; } };
-        await Assertions.Expect(row.Locator(".status")).ToHaveTextAsync("completed", new() { Timeout = 180_000 });
+        await Assertions.Expect(row.Locator(".status")).ToHaveTextAsync("completed", new() { Timeout = (float)Processing.TotalMilliseconds });
         await Assertions.Expect(row.Locator(".pct")).ToHaveTextAsync("100%");
         Assert.Equal(0, navigations);
         await ScreenshotAsync(page, "projects");
 
-        // A second user (an OIDC-style token) sees none of it.
+        // A second user (an OIDC-style token) sees none of it: not in the list, not by its address, not in search.
+        var projectHref = await row.Locator("a").GetAttributeAsync("href");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.GetByLabel("API key").FillAsync(PipelineCluster.Jwt("second-user"));
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await SignInAsync(page, PipelineCluster.Jwt("second-user"));
         await Assertions.Expect(page.GetByText("No projects yet")).ToBeVisibleAsync();
-        await Assertions.Expect(page.Locator("tbody tr")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#project-rows tr")).ToHaveCountAsync(0);
+        await page.GotoAsync("/" + projectHref);
+        await Assertions.Expect(page.Locator("#project-error")).ToContainTextAsync("No project with this id");
+        await page.GotoAsync("/#/search?q=batteries");
+        await Assertions.Expect(page.Locator("#search-summary")).ToHaveTextAsync("Nothing found.");
         Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_dropped_video_uploads_in_blocks_resumes_after_a_reload_and_its_page_plays_copies_exports_and_is_found_by_search()
+    {
+        var path = await TestMedia.SpokenVideoAsync(fixture.Media, "dropped.mp4");
+        var file = await File.ReadAllBytesAsync(path);
+        const int blockBytes = 64 * 1024;
+        var blocks = (file.Length + blockBytes - 1) / blockBytes;
+        Assert.True(blocks >= 4, $"The test video is {file.Length} bytes: too small for a resumed upload.");
+        var (context, page, errors) = await OpenAsync();
+        await using var _ = context;
+        await context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await SignInAsync(page, Cluster.ApiKey);
+        await page.EvaluateAsync($"localStorage.setItem('mediaactors.blockBytes', '{blockBytes}')");
+
+        // Client-side checks: a text file is refused before anything is sent.
+        await page.GotoAsync("/#/new");
+        await DropAsync(page, "notes.txt", "text/plain", "hello"u8.ToArray(), 1);
+        await Assertions.Expect(page.Locator("#upload-error")).ToContainTextAsync("not a video or audio file");
+
+        // The first two blocks reach storage, every later one fails; then the page is reloaded mid-upload.
+        var sent = new List<int>();
+        var stored = 0;
+        page.Request += (_, request) => { if (BlockIndex(request.Url) is { } i && request.Method == "PUT") { lock (sent) { sent.Add(i); } } };
+        page.Response += (_, response) => { if (BlockIndex(response.Url) is < 2 && response.Status == 201) { Interlocked.Increment(ref stored); } };
+        await page.RouteAsync(new Regex("comp=block&blockid="), async route =>
+        {
+            if (BlockIndex(route.Request.Url) >= 2) { await route.AbortAsync(); } else { await route.ContinueAsync(); }
+        });
+        await page.Locator("#upload-title").FillAsync("Dropped talk");
+        await DropAsync(page, "dropped.mp4", "video/mp4", file, 1_700_000_000_000);
+        await Assertions.Expect(page.Locator("#upload-figures")).ToContainTextAsync(" of ");
+        await ScreenshotAsync(page, "upload");
+        await WaitUntilAsync(() => Volatile.Read(ref stored) == 2, TimeSpan.FromSeconds(30), "the first two blocks were not stored");
+        await page.ReloadAsync();
+        await page.UnrouteAsync(new Regex("comp=block&blockid="));
+        lock (sent) { sent.Clear(); }
+
+        // The same file dropped again goes on from where it stopped: blocks 0 and 1 are not sent again.
+        await page.GotoAsync("/#/new");
+        await DropAsync(page, "dropped.mp4", "video/mp4", file, 1_700_000_000_000);
+        await Assertions.Expect(page.Locator("#upload-state")).ToContainTextAsync($"2 of {blocks} blocks already uploaded");
+        await page.WaitForURLAsync(new Regex("#/projects/[0-9a-f-]{36}$"), new() { Timeout = 60_000 });
+        lock (sent)
+        {
+            Assert.Equal(Enumerable.Range(2, blocks - 2), sent.Order());
+        }
+
+        // The project page follows the project to completed live, then shows the transcript, analysis and content.
+        await Assertions.Expect(page.Locator("#project-title")).ToHaveTextAsync("Dropped talk");
+        await Assertions.Expect(page.Locator("#project-status")).ToHaveTextAsync("completed", new() { Timeout = (float)Processing.TotalMilliseconds });
+        var lines = page.Locator("#transcript .line");
+        await Assertions.Expect(lines.First).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#content-blog")).Not.ToBeEmptyAsync();
+        await Assertions.Expect(page.Locator("#analysis-summary")).Not.ToBeEmptyAsync();
+        var projectId = page.Url.Split('/')[^1];
+        var upload = await Cluster.Database.ScalarAsync<long>($"SELECT size_bytes FROM uploads WHERE project_id = '{projectId}'");
+        Assert.Equal(file.Length, upload);
+
+        // A click on a transcript line moves the player there and marks the line as the one being spoken.
+        var line = lines.Last;
+        var start = double.Parse((await line.GetAttributeAsync("data-start"))!, System.Globalization.CultureInfo.InvariantCulture);
+        await page.EvaluateAsync("() => { const p = document.getElementById('player'); p.muted = true; }");
+        await line.ClickAsync();
+        await WaitUntilAsync(async () => await PlayerTimeAsync(page) >= start - 0.05, TimeSpan.FromSeconds(15), "the player did not move to the clicked line");
+        Assert.InRange(await PlayerTimeAsync(page), start - 0.05, start + 5);
+        await Assertions.Expect(line).ToHaveAttributeAsync("aria-current", "true");
+        await page.EvaluateAsync("() => document.getElementById('player').pause()");
+        await ScreenshotAsync(page, "project");
+
+        // Copy the blog post: the clipboard holds exactly the generated post.
+        var blog = JsonDocument.Parse(await Cluster.Http.GetStringAsync($"/api/projects/{projectId}/content")).RootElement.GetProperty("blogPost").GetString();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Copy blog post" }).ClickAsync();
+        Assert.Equal(blog, await page.EvaluateAsync<string>("() => navigator.clipboard.readText()"));
+
+        // Export: the Markdown transcript downloads with the project's name.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Markdown" }).ClickAsync());
+        Assert.Equal("Dropped_talk.md", download.SuggestedFilename);
+        var markdown = await File.ReadAllTextAsync((await download.PathAsync())!);
+        Assert.StartsWith("# Transcript", markdown, StringComparison.Ordinal);
+        Assert.Contains("**[00:00]**", markdown, StringComparison.Ordinal);
+
+        // Search finds a passage (words the recogniser heard in the last line); the hit opens the project at that
+        // moment of the video.
+        var words = Regex.Matches(await line.EvaluateAsync<string>("l => [...l.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join(' ')"), "[A-Za-z]{5,}")
+            .Select(m => m.Value).Take(2).ToList();
+        Assert.NotEmpty(words);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Search", Exact = true }).ClickAsync();
+        await page.GetByLabel("Words or a question").FillAsync(string.Join(' ', words));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
+        var hit = page.Locator("#search-results a", new() { HasText = "Dropped talk" }).First;
+        await Assertions.Expect(hit).ToBeVisibleAsync();
+        await ScreenshotAsync(page, "search");
+        var href = (await hit.GetAttributeAsync("href"))!;
+        var at = double.Parse(href[(href.IndexOf("?t=", StringComparison.Ordinal) + 3)..], System.Globalization.CultureInfo.InvariantCulture);
+        await hit.ClickAsync();
+        await Assertions.Expect(page.Locator("#project-title")).ToHaveTextAsync("Dropped talk");
+        await WaitUntilAsync(async () => Math.Abs(await PlayerTimeAsync(page) - at) < 0.5, TimeSpan.FromSeconds(15), $"the player was not moved to {at} s");
+        await Assertions.Expect(page.Locator("#transcript .line[aria-current=true]")).ToHaveCountAsync(1);
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_running_project_is_cancelled_from_its_page_and_the_other_pages_render()
+    {
+        var (context, page, errors) = await OpenAsync();
+        await using var _ = context;
+        await SignInAsync(page, PipelineCluster.Jwt("canceller"));
+        // About 40 s of speech keeps the transcription running long enough to cancel it from the page.
+        var text = string.Join(" ", Enumerable.Repeat(TestMedia.Speech, 4));
+        var path = await TestMedia.SpokenVideoAsync(fixture.Media, "long.mp4", text);
+        await page.GotoAsync("/#/new");
+        await page.Locator("#upload-title").FillAsync("Long talk");
+        await DropAsync(page, "long.mp4", "video/mp4", await File.ReadAllBytesAsync(path), 1_700_000_000_000);
+        await page.WaitForURLAsync(new Regex("#/projects/[0-9a-f-]{36}$"), new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("#project-status")).ToHaveTextAsync("processing (transcribing)", new() { Timeout = (float)Processing.TotalMilliseconds });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#project-status")).ToHaveTextAsync("cancelled");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Retry" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel" })).ToBeHiddenAsync();
+        var projectId = page.Url.Split('/')[^1];
+        using var owner = new HttpClient { BaseAddress = Cluster.Http.BaseAddress };
+        owner.DefaultRequestHeaders.Authorization = new("Bearer", PipelineCluster.Jwt("canceller"));
+        var stored = JsonDocument.Parse(await owner.GetStringAsync($"/api/projects/{projectId}")).RootElement;
+        Assert.Equal("cancelled", stored.GetProperty("status").GetString());
+
+        // The notification of the cancelled project, the stats with their charts, the publish and avatar pages
+        // (neither Google nor a generator is configured here: they say so), and no operator page for a user.
+        await page.GotoAsync("/#/stats");
+        await Assertions.Expect(page.Locator("#stats-body figure").First).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#stats-body")).ToContainTextAsync("cancelled 1");
+        await ScreenshotAsync(page, "stats");
+        await page.GotoAsync("/#/publish");
+        await Assertions.Expect(page.Locator("#publish-unavailable")).ToContainTextAsync("not available");
+        await ScreenshotAsync(page, "publish");
+        await page.GotoAsync("/#/videos");
+        await Assertions.Expect(page.Locator("#videos-unavailable")).ToContainTextAsync("not available");
+        await ScreenshotAsync(page, "videos");
+        await page.GotoAsync("/#/notifications");
+        await ScreenshotAsync(page, "notifications");
+        await Assertions.Expect(page.Locator("#nav-operator")).ToBeHiddenAsync();
+        await page.GotoAsync("/#/operator");
+        await Assertions.Expect(page.Locator("#operator-error")).ToContainTextAsync("for operators");
+        Assert.Empty(errors);
+    }
+
+    private async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> OpenAsync()
+    {
+        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = Cluster.Http.BaseAddress!.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        return (context, page, errors);
+    }
+
+    private static async Task SignInAsync(IPage page, string key)
+    {
+        await page.GotoAsync("/");
+        await page.GetByLabel("API key").FillAsync(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Projects" })).ToBeVisibleAsync();
+    }
+
+    /// <summary>Drops a file on the upload zone the way a browser does (a drop event carrying a DataTransfer).</summary>
+    private static async Task DropAsync(IPage page, string name, string type, byte[] content, long lastModified)
+    {
+        var transfer = await page.EvaluateHandleAsync(
+            """
+            ([base64, name, type, lastModified]) => {
+              const binary = atob(base64);
+              const bytes = new Uint8Array(binary.length);
+              for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+              const transfer = new DataTransfer();
+              transfer.items.add(new File([bytes], name, { type, lastModified }));
+              return transfer;
+            }
+            """, new object[] { Convert.ToBase64String(content), name, type, lastModified });
+        await page.DispatchEventAsync("#drop-zone", "dragover", new { dataTransfer = transfer });
+        await page.DispatchEventAsync("#drop-zone", "drop", new { dataTransfer = transfer });
+    }
+
+    private static int? BlockIndex(string url)
+    {
+        var match = Regex.Match(url, "comp=block&blockid=([^&]+)");
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var id = System.Text.Encoding.ASCII.GetString(Convert.FromBase64String(Uri.UnescapeDataString(match.Groups[1].Value)));
+        return int.Parse(id["block-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static Task<double> PlayerTimeAsync(IPage page) => page.EvaluateAsync<double>("() => document.getElementById('player').currentTime");
+
+    private static Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what) => WaitUntilAsync(() => Task.FromResult(condition()), timeout, what);
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Timed out: {what}.");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>The page at desktop and at phone width.</summary>
