@@ -1,6 +1,7 @@
 using MediaActors.Api;
 using MediaActors.Api.Auth;
 using MediaActors.Api.Notifications;
+using MediaActors.Api.Operator;
 using MediaActors.Api.Stats;
 using MediaActors.Api.Google;
 using MediaActors.Api.Projects;
@@ -19,6 +20,7 @@ builder.Services.AddMediaActorsProviders(builder.Configuration);
 builder.Services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSection("Uploads"));
 builder.Services.AddMediaActorsAuthentication(builder.Configuration);
 builder.Services.AddOperatorPolicy(builder.Configuration);
+builder.Services.AddOperator();
 builder.Services.AddHostedService<DevelopmentKey>();
 builder.Services.AddMediaActorsLimits(builder.Configuration, builder.WebHost);
 builder.Services.ConfigureHttpJsonOptions(o =>
@@ -57,6 +59,7 @@ app.MapVideos();
 app.MapWebhooks();
 app.MapNotifications();
 app.MapStats();
+app.MapOperator();
 app.MapProjectEvents();
 app.MapHub<ProjectHub>(ProjectHub.Path);
 app.Run();
