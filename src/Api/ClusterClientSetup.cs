@@ -2,6 +2,7 @@ using MediaActors.Grains;
 using MediaActors.ServiceDefaults;
 using MediaActors.ServiceDefaults.Database;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Serialization;
 
 namespace MediaActors.Api;
@@ -54,6 +55,8 @@ public static class ClusterClientSetup
             return true;
         });
         client.Services.AddSerializer(s => s.AddMediaActorsContracts());
+        // The Orleans Dashboard served by this host (operators only, see Operator/OperatorEndpoints) asks the silos' dashboard grains.
+        client.AddDashboard();
         return client;
     }
 

@@ -1,6 +1,7 @@
 using MediaActors.Api;
 using MediaActors.Api.Auth;
 using MediaActors.Api.Notifications;
+using MediaActors.Api.Operator;
 using MediaActors.Api.Stats;
 using MediaActors.Api.Google;
 using MediaActors.Api.Projects;
@@ -20,6 +21,7 @@ builder.Services.AddOptions<UploadOptions>().Bind(builder.Configuration.GetSecti
 builder.Services.AddHostedService<BrowserUploadCors>();
 builder.Services.AddMediaActorsAuthentication(builder.Configuration);
 builder.Services.AddOperatorPolicy(builder.Configuration);
+builder.Services.AddOperator();
 builder.Services.AddHostedService<DevelopmentKey>();
 builder.Services.AddMediaActorsLimits(builder.Configuration, builder.WebHost);
 builder.Services.ConfigureHttpJsonOptions(o =>
@@ -58,6 +60,7 @@ app.MapVideos();
 app.MapWebhooks();
 app.MapNotifications();
 app.MapStats();
+app.MapOperator();
 app.MapProjectEvents();
 app.MapHub<ProjectHub>(ProjectHub.Path);
 app.Run();

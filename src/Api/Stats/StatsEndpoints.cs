@@ -16,28 +16,11 @@ public static class StatsEndpoints
     private static async Task<IResult> StatsAsync(HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
         var userId = http.User.UserId();
-        var projects = await CountsAsync(db, "projects", userId, cancellationToken);
-        var publishJobs = await CountsAsync(db, "publish_jobs", userId, cancellationToken);
-        var videos = await CountsAsync(db, "videos", userId, cancellationToken);
-
-        var steps = new List<object>();
-        await using (var command = db.CreateCommand(
-            """
-            SELECT s->>'name', count(*),
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM (s->>'finishedAt')::timestamptz - (s->>'startedAt')::timestamptz)),
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM (s->>'finishedAt')::timestamptz - (s->>'startedAt')::timestamptz))
-            FROM projects p CROSS JOIN LATERAL jsonb_array_elements(p.steps) s
-            WHERE p.user_id = $1 AND s->>'status' = 'completed' AND s->>'startedAt' IS NOT NULL AND s->>'finishedAt' IS NOT NULL
-            GROUP BY 1
-            """))
-        {
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                steps.Add(new { step = reader.GetString(0), count = reader.GetInt64(1), medianSeconds = Round(reader.GetDouble(2)), p95Seconds = Round(reader.GetDouble(3)) });
-            }
-        }
+        var projects = await ReadModelFigures.CountsByStatusAsync(db, "projects", userId, cancellationToken);
+        var publishJobs = await ReadModelFigures.CountsByStatusAsync(db, "publish_jobs", userId, cancellationToken);
+        var videos = await ReadModelFigures.CountsByStatusAsync(db, "videos", userId, cancellationToken);
+        var steps = (await ReadModelFigures.StepsAsync(db, userId, cancellationToken)).Where(s => s.Completed > 0)
+            .Select(s => new { step = s.Step, count = s.Completed, medianSeconds = s.P50Seconds, p95Seconds = s.P95Seconds }).ToList();
 
         object? videoTimes = null;
         await using (var command = db.CreateCommand(
@@ -51,7 +34,7 @@ public static class StatsEndpoints
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             if (await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) > 0)
             {
-                videoTimes = new { count = reader.GetInt64(0), medianSeconds = Round(reader.GetDouble(1)), p95Seconds = Round(reader.GetDouble(2)) };
+                videoTimes = new { count = reader.GetInt64(0), medianSeconds = ReadModelFigures.Round(reader.GetDouble(1)), p95Seconds = ReadModelFigures.Round(reader.GetDouble(2)) };
             }
         }
 
@@ -81,26 +64,10 @@ public static class StatsEndpoints
         });
     }
 
-    private static async Task<Dictionary<string, long>> CountsAsync(NpgsqlDataSource db, string table, string userId, CancellationToken cancellationToken)
-    {
-        await using var command = db.CreateCommand($"SELECT status, count(*) FROM {table} WHERE user_id = $1 GROUP BY status ORDER BY status");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var counts = new Dictionary<string, long>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return counts;
-    }
-
     /// <summary>Good outcomes over finished ones; null before anything finished.</summary>
     private static double? Rate(Dictionary<string, long> counts, string good, string bad)
     {
         var finished = counts.GetValueOrDefault(good) + counts.GetValueOrDefault(bad);
         return finished == 0 ? null : Math.Round((double)counts.GetValueOrDefault(good) / finished, 3);
     }
-
-    private static double Round(double seconds) => Math.Round(seconds, 2);
 }
