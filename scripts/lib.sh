@@ -73,13 +73,14 @@ ma_install_prereqs() {
   [[ -x $MA_PG_BIN/initdb ]] || ma_die "PostgreSQL 15 binaries not found in $MA_PG_BIN after installing postgresql"
 }
 
-# Install the pinned npm tools (Azurite, SignalR JS client for tests) into tools/node_modules once.
+# Install the pinned npm tools (Azurite, the SignalR JS client, axe-core for the browser tests) into tools/node_modules once.
 ma_install_node_tools() {
-  if [[ -x $MA_TOOLS_DIR/node_modules/.bin/azurite-blob && -f $MA_TOOLS_DIR/node_modules/@microsoft/signalr/package.json ]]; then
+  if [[ -x $MA_TOOLS_DIR/node_modules/.bin/azurite-blob && -f $MA_TOOLS_DIR/node_modules/@microsoft/signalr/package.json \
+    && -f $MA_TOOLS_DIR/node_modules/axe-core/axe.min.js ]]; then
     return 0
   fi
   command -v npm >/dev/null 2>&1 || ma_die "npm not found (Node.js 20 + npm are required)"
-  ma_log "installing npm tools into tools/node_modules (azurite, @microsoft/signalr)"
+  ma_log "installing npm tools into tools/node_modules (azurite, @microsoft/signalr, axe-core)"
   # --no-package-lock: package.json pins exact versions; no lock file is left in the tree.
   npm install --no-audit --no-fund --no-package-lock --loglevel=error --prefix "$MA_TOOLS_DIR" >&2 \
     || ma_die "npm install in tools/ failed"

@@ -340,8 +340,8 @@
       for (let i = 0; i < count; i++) if (have.get(blockId(i)) !== blockLength(i)) missing.push(i);
       const already = (count - missing.length);
       if (already > 0) announce(`Resuming: ${already} of ${count} blocks were already uploaded.`);
-      setUploadState(already > 0 ? `resuming (${already} of ${count} blocks already uploaded)` : 'uploading');
-      upload.resumedBlocks = already;
+      upload.resumed = already > 0 ? `${already} of ${count} blocks already uploaded` : null;
+      setUploadState(upload.resumed ? `resuming (${upload.resumed})` : 'uploading');
       await sendBlocks(upload, status.uploadUrl, missing, blockLength, count);
       if (upload.stopped) throw new Error('Upload stopped.');
       setUploadState('committing');
@@ -353,7 +353,7 @@
     }
     localStorage.removeItem(resumeKey(file));
     $('upload-progress').value = 100;
-    setUploadState('uploaded');
+    setUploadState(upload.resumed ? `uploaded (resumed: ${upload.resumed})` : 'uploaded');
     announce('Upload complete; the project is processing.');
     await navigate(`#/projects/${saved.projectId}`);
   }
@@ -804,7 +804,7 @@
   /** A horizontal bar chart; each bar is labelled with its value, and the figure has a text alternative. */
   function barChart(title, rows, unit, format = (v) => `${v}`) {
     const max = Math.max(1e-9, ...rows.flatMap((r) => r.values.map((v) => v.value || 0)));
-    const rowHeight = 22, labelWidth = 140, width = 560;
+    const rowHeight = 22, labelWidth = 230, width = 640;
     const lines = rows.flatMap((r) => r.values.map((v) => ({ label: r.label, ...v })));
     const svgNs = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(svgNs, 'svg');

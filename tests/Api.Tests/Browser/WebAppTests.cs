@@ -6,7 +6,7 @@ using Microsoft.Playwright;
 namespace MediaActors.Api.Tests.Browser;
 
 /// <summary>One running system and one chromium for the browser tests of a class.</summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
     public const string Operator = "operator-user";
 
@@ -18,9 +18,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     private IPlaywright _playwright = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
-        Cluster = await PipelineCluster.StartAsync(configure: s => s["Auth:Operators:0"] = Operator);
+        Cluster = await PipelineCluster.StartAsync(configure: Configure);
         Media = Directory.CreateTempSubdirectory("ma-web-").FullName;
         var chromium = Environment.GetEnvironmentVariable("MA_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
         Assert.True(File.Exists(chromium), $"No chromium at {chromium}: ./test.sh installs Debian's chromium (or set MA_CHROMIUM).");
@@ -29,7 +29,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"] });
     }
 
-    public async Task DisposeAsync()
+    protected virtual void Configure(Dictionary<string, string?> settings) => settings["Auth:Operators:0"] = Operator;
+
+    public virtual async Task DisposeAsync()
     {
         await Browser.DisposeAsync();
         _playwright.Dispose();
@@ -162,10 +164,23 @@ public sealed class WebAppTests(BrowserFixture fixture) : IClassFixture<BrowserF
         var upload = await Cluster.Database.ScalarAsync<long>($"SELECT size_bytes FROM uploads WHERE project_id = '{projectId}'");
         Assert.Equal(file.Length, upload);
 
+        // From the keyboard: Tab reaches the transcript lines and Enter plays from the focused one.
+        await page.EvaluateAsync("() => { const p = document.getElementById('player'); p.muted = true; }");
+        var middle = lines.Nth(await lines.CountAsync() / 2);
+        var middleStart = double.Parse((await middle.GetAttributeAsync("data-start"))!, System.Globalization.CultureInfo.InvariantCulture);
+        await page.Locator("[data-export=md]").FocusAsync();
+        for (var i = 0; i < 20 && !await middle.EvaluateAsync<bool>("l => l === document.activeElement"); i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+        }
+
+        await page.Keyboard.PressAsync("Enter");
+        await WaitUntilAsync(async () => Math.Abs(await PlayerTimeAsync(page) - middleStart) < 1, TimeSpan.FromSeconds(15), "Enter on a line did not move the player");
+        await page.EvaluateAsync("() => document.getElementById('player').pause()");
+
         // A click on a transcript line moves the player there and marks the line as the one being spoken.
         var line = lines.Last;
         var start = double.Parse((await line.GetAttributeAsync("data-start"))!, System.Globalization.CultureInfo.InvariantCulture);
-        await page.EvaluateAsync("() => { const p = document.getElementById('player'); p.muted = true; }");
         await line.ClickAsync();
         await WaitUntilAsync(async () => await PlayerTimeAsync(page) >= start - 0.05, TimeSpan.FromSeconds(15), "the player did not move to the clicked line");
         Assert.InRange(await PlayerTimeAsync(page), start - 0.05, start + 5);
@@ -241,24 +256,49 @@ public sealed class WebAppTests(BrowserFixture fixture) : IClassFixture<BrowserF
         await page.GotoAsync("/#/videos");
         await Assertions.Expect(page.Locator("#videos-unavailable")).ToContainTextAsync("not available");
         await ScreenshotAsync(page, "videos");
-        await page.GotoAsync("/#/notifications");
-        await ScreenshotAsync(page, "notifications");
         await Assertions.Expect(page.Locator("#nav-operator")).ToBeHiddenAsync();
         await page.GotoAsync("/#/operator");
         await Assertions.Expect(page.Locator("#operator-error")).ToContainTextAsync("for operators");
         Assert.Empty(errors);
     }
 
-    private async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> OpenAsync()
+    [Fact]
+    public async Task An_operator_sees_the_cluster_and_pipeline_figures_and_opens_the_Orleans_Dashboard()
     {
-        var context = await fixture.Browser.NewContextAsync(new() { BaseURL = Cluster.Http.BaseAddress!.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+        var (context, page, errors) = await OpenAsync();
+        await using var _ = context;
+        await SignInAsync(page, PipelineCluster.Jwt(BrowserFixture.Operator));
+        await Assertions.Expect(page.Locator("#nav-operator")).ToBeVisibleAsync();
+        await page.Locator("#nav-operator").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Operator" })).ToBeVisibleAsync();
+        var silos = page.Locator("table", new() { Has = page.Locator("caption", new() { HasText = "Silos" }) });
+        await Assertions.Expect(silos.Locator("tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(silos.Locator("tbody tr")).ToContainTextAsync("Active");
+        await Assertions.Expect(page.Locator("table caption", new() { HasText = "Steps" })).ToBeVisibleAsync();
+        await ScreenshotAsync(page, "operator");
+
+        // The dashboard opens in a new tab (a dashboard session cookie, or loopback as here).
+        var dashboard = await context.RunAndWaitForPageAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Open the Orleans Dashboard" }).ClickAsync());
+        await dashboard.WaitForLoadStateAsync();
+        Assert.EndsWith("/dashboard/", dashboard.Url, StringComparison.Ordinal);
+        var cookies = await context.CookiesAsync();
+        Assert.Contains(cookies, c => c.Path == "/dashboard" && c.HttpOnly && c.SameSite == SameSiteAttribute.Strict);
+        Assert.Empty(errors);
+    }
+
+    private Task<(IBrowserContext Context, IPage Page, List<string> Errors)> OpenAsync() => OpenAsync(fixture.Browser, Cluster);
+
+    /// <summary>A fresh browser context (no storage shared with other tests) on the API host; page errors are collected.</summary>
+    internal static async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> OpenAsync(IBrowser browser, PipelineCluster cluster)
+    {
+        var context = await browser.NewContextAsync(new() { BaseURL = cluster.Http.BaseAddress!.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);
         return (context, page, errors);
     }
 
-    private static async Task SignInAsync(IPage page, string key)
+    internal static async Task SignInAsync(IPage page, string key)
     {
         await page.GotoAsync("/");
         await page.GetByLabel("API key").FillAsync(key);
@@ -267,7 +307,7 @@ public sealed class WebAppTests(BrowserFixture fixture) : IClassFixture<BrowserF
     }
 
     /// <summary>Drops a file on the upload zone the way a browser does (a drop event carrying a DataTransfer).</summary>
-    private static async Task DropAsync(IPage page, string name, string type, byte[] content, long lastModified)
+    internal static async Task DropAsync(IPage page, string name, string type, byte[] content, long lastModified)
     {
         var transfer = await page.EvaluateHandleAsync(
             """
@@ -296,11 +336,11 @@ public sealed class WebAppTests(BrowserFixture fixture) : IClassFixture<BrowserF
         return int.Parse(id["block-".Length..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static Task<double> PlayerTimeAsync(IPage page) => page.EvaluateAsync<double>("() => document.getElementById('player').currentTime");
+    internal static Task<double> PlayerTimeAsync(IPage page) => page.EvaluateAsync<double>("() => document.getElementById('player').currentTime");
 
-    private static Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what) => WaitUntilAsync(() => Task.FromResult(condition()), timeout, what);
+    internal static Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what) => WaitUntilAsync(() => Task.FromResult(condition()), timeout, what);
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition())
@@ -310,14 +350,39 @@ public sealed class WebAppTests(BrowserFixture fixture) : IClassFixture<BrowserF
         }
     }
 
-    /// <summary>The page at desktop and at phone width.</summary>
-    private static async Task ScreenshotAsync(IPage page, string name)
+    /// <summary>
+    /// The page at desktop and at phone width, each checked by axe-core against WCAG 2 A and AA (labels, names,
+    /// landmarks, contrast): a violation fails the test with the rule and the elements.
+    /// </summary>
+    internal static async Task ScreenshotAsync(IPage page, string name)
     {
         Directory.CreateDirectory(ScreenshotDirectory);
-        await page.SetViewportSizeAsync(1280, 800);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}-desktop.png"), FullPage = true });
-        await page.SetViewportSizeAsync(390, 844);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}-phone.png"), FullPage = true });
+        foreach (var (width, height, label) in new[] { (1280, 800, "desktop"), (390, 844, "phone") })
+        {
+            await page.SetViewportSizeAsync(width, height);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, $"{name}-{label}.png"), FullPage = true });
+            await AssertAccessibleAsync(page, $"{name} at {label} width");
+        }
+
         await page.SetViewportSizeAsync(1280, 800);
     }
+
+    private static async Task AssertAccessibleAsync(IPage page, string what)
+    {
+        if (!await page.EvaluateAsync<bool>("() => typeof axe !== 'undefined'"))
+        {
+            await page.AddScriptTagAsync(new() { Path = Path.Combine(NodeModules, "axe-core", "axe.min.js") });
+        }
+
+        var violations = await page.EvaluateAsync<JsonElement>(
+            """
+            async () => (await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))
+              .violations.map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`)
+            """);
+        var found = violations.EnumerateArray().Select(v => v.GetString()).ToList();
+        Assert.True(found.Count == 0, $"Accessibility violations on {what}:\n{string.Join('\n', found)}");
+    }
+
+    private static string NodeModules =>
+        Environment.GetEnvironmentVariable("MA_TEST_NODE_MODULES") is { Length: > 0 } value ? value : Path.Combine(HostProcess.RepositoryRoot(), "tools", "node_modules");
 }
