@@ -1,6 +1,7 @@
 using MediaActors.Grains.Maintenance;
 using MediaActors.Grains.Projects;
 using MediaActors.Grains.Publish;
+using MediaActors.Grains.Search;
 using MediaActors.Grains.Videos;
 using MediaActors.Providers;
 using Microsoft.Extensions.Configuration;
@@ -42,6 +43,9 @@ public static class GrainRegistration
         services.AddHostedService(sp => sp.GetRequiredService<UploadExpiryService>());
         services.AddSingleton<EventRetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<EventRetentionService>());
+        services.AddOptions<SearchOptions>().Bind(configuration.GetSection("Search"));
+        services.AddSingleton<ReembeddingService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReembeddingService>());
         return services;
     }
 }

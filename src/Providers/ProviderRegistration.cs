@@ -45,8 +45,10 @@ public static class ProviderRegistration
             () => sp.GetRequiredService<LocalTranscriber>(), () => sp.GetRequiredService<OpenAiTranscriber>()));
         services.AddSingleton<IContentGenerator>(sp => Choose<IContentGenerator>(configuration, "Content",
             () => sp.GetRequiredService<ExtractiveContentGenerator>(), () => sp.GetRequiredService<OpenAiContentGenerator>()));
-        services.AddSingleton<IEmbedder>(sp => Choose<IEmbedder>(configuration, "Embeddings",
-            () => sp.GetRequiredService<HashedTfIdfEmbedder>(), () => sp.GetRequiredService<OpenAiEmbedder>()));
+        // "local" is the sentence model; "local-hashed", the earlier hashed TF-IDF embedding, stays for comparison.
+        services.AddSingleton<IEmbedder>(sp => (configuration["Embeddings:Provider"] ?? "local").ToLowerInvariant() == "local-hashed"
+            ? sp.GetRequiredService<HashedTfIdfEmbedder>()
+            : Choose<IEmbedder>(configuration, "Embeddings", () => sp.GetRequiredService<MiniLmEmbedder>(), () => sp.GetRequiredService<OpenAiEmbedder>()));
         return services;
     }
 

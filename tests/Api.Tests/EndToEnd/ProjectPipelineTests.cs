@@ -74,6 +74,9 @@ public sealed class ProjectPipelineTests : IAsyncLifetime
         Assert.Equal(id, hit.GetProperty("projectId").GetString());
         Assert.Contains(word, hit.GetProperty("text").GetString());
         Assert.True(hit.GetProperty("score").GetDouble() > 0);
+        // The passages were embedded by the sentence model, which also embedded the query.
+        Assert.Equal("local-minilm", search.GetProperty("byMeaning").GetProperty("provider").GetString());
+        Assert.Equal("local-minilm", await _cluster.Database.ScalarAsync<string>($"SELECT DISTINCT provider FROM transcript_chunks WHERE project_id = '{id}'"));
 
         // Every step removed its temporary files.
         Assert.Empty(Directory.Exists(_cluster.TempDirectory) ? Directory.EnumerateFileSystemEntries(_cluster.TempDirectory) : []);

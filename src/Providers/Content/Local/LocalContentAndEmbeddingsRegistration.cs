@@ -6,12 +6,13 @@ using Microsoft.Extensions.Options;
 
 namespace MediaActors.Providers.Content.Local;
 
-/// <summary>Registers the embedded content generator and embedder, which need no model and no network.</summary>
+/// <summary>Registers the embedded content generator and embedders, which need no network (the sentence model ships in its package).</summary>
 public static class LocalContentAndEmbeddingsRegistration
 {
     /// <summary>
-    /// Adds <see cref="ExtractiveContentGenerator"/> and <see cref="HashedTfIdfEmbedder"/> as singletons (concrete types;
-    /// the provider selection maps them to the interfaces). Dimensions come from "Embeddings:Local".
+    /// Adds <see cref="ExtractiveContentGenerator"/>, <see cref="MiniLmEmbedder"/> and <see cref="HashedTfIdfEmbedder"/> as
+    /// singletons (concrete types; the provider selection maps them to the interfaces). The hashed embedder's dimensions
+    /// come from "Embeddings:Local".
     /// </summary>
     public static IServiceCollection AddLocalContentAndEmbeddings(this IServiceCollection services, IConfiguration configuration)
     {
@@ -23,6 +24,7 @@ public static class LocalContentAndEmbeddingsRegistration
                 o => o.Dimensions is >= HashedTfIdfEmbedder.MinDimensions and <= HashedTfIdfEmbedder.MaxDimensions,
                 $"{LocalEmbeddingOptions.SectionName}:Dimensions must be between {HashedTfIdfEmbedder.MinDimensions} and {HashedTfIdfEmbedder.MaxDimensions}.");
         services.TryAddSingleton<ExtractiveContentGenerator>();
+        services.TryAddSingleton<MiniLmEmbedder>();
         services.TryAddSingleton(sp => new HashedTfIdfEmbedder(sp.GetRequiredService<IOptions<LocalEmbeddingOptions>>().Value));
         return services;
     }
