@@ -59,7 +59,7 @@ await evaluation.LoadAsync("hashed", hashed);
 await evaluation.LoadAsync("minilm", minilm);
 var scores = new List<RetrievalScore>();
 scores.AddRange(await evaluation.ScoreAsync("fulltext", null, label: "full text only"));
-scores.AddRange(await evaluation.ScoreAsync("hashed", hashed, label: "hashed TF-IDF + full text (before)"));
+scores.AddRange(await evaluation.ScoreAsync("hashed", hashed, label: "hashed TF-IDF + full text (the earlier embedding)"));
 scores.AddRange(await evaluation.ScoreAsync("minilm", minilm, textWeight: 0, label: "MiniLM only"));
 scores.AddRange(await evaluation.ScoreAsync("minilm", minilm, label: "MiniLM + full text (hybrid, production)"));
 
@@ -86,6 +86,13 @@ foreach (var method in scores.Select(s => s.Method).Distinct())
     var exact = scores.Single(s => s.Method == method && s.Kind == "exact");
     var paraphrase = scores.Single(s => s.Method == method && s.Kind == "paraphrase");
     Console.WriteLine($"| {method} | {exact.RecallAt5:0.000} | {exact.Mrr:0.000} | {paraphrase.RecallAt5:0.000} | {paraphrase.Mrr:0.000} |");
+}
+
+Console.WriteLine();
+foreach (var score in scores.Where(s => s.Method.StartsWith("MiniLM + ", StringComparison.Ordinal) && s.Missed.Count > 0))
+{
+    Console.WriteLine($"Missed by {score.Method}, {score.Kind}: " + string.Join("; ", score.Missed.Select(m =>
+        $"{m} \"{set.Queries.Single(q => q.Id == m.Split(' ')[0]).Text}\"")));
 }
 
 Console.WriteLine();

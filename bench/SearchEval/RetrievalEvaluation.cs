@@ -34,7 +34,8 @@ public sealed record EvalPassage(string Id, string Topic, string Text);
 public sealed record EvalQuery(string Id, string Kind, string Text, IReadOnlyList<string> Relevant);
 
 /// <summary>How one way of searching did on one half of the queries.</summary>
-public sealed record RetrievalScore(string Method, string Kind, int Queries, double RecallAt5, double Mrr);
+/// <param name="Missed">The queries whose passage was not in the first five hits: "id (rank N)" or "id (not in the first ten)".</param>
+public sealed record RetrievalScore(string Method, string Kind, int Queries, double RecallAt5, double Mrr, IReadOnlyList<string> Missed);
 
 /// <summary>
 /// Measures search quality through the production path: the passages are stored as transcript passages of one project
@@ -99,7 +100,7 @@ public sealed class RetrievalEvaluation(NpgsqlDataSource db, RetrievalSet set)
     public async Task<IReadOnlyList<RetrievalScore>> ScoreAsync(string method, IEmbedder? embedder, CancellationToken cancellationToken = default,
         double textWeight = TranscriptSearch.TextWeight, string? label = null)
     {
-        var ranks = new List<(string Kind, int? Rank)>();
+        var ranks = new List<(string Kind, string Id, int? Rank)>();
         foreach (var query in set.Queries)
         {
             var vector = embedder is null ? null
@@ -108,13 +109,14 @@ public sealed class RetrievalEvaluation(NpgsqlDataSource db, RetrievalSet set)
             var relevant = query.Relevant.Select(id => set.Passages.Single(p => p.Id == id))
                 .Select(p => (ProjectId(method, p.Topic), PassageIndex(p))).ToHashSet();
             var position = hits.FindIndex(h => relevant.Contains((h.ProjectId, h.Passage)));
-            ranks.Add((query.Kind, position < 0 ? null : position + 1));
+            ranks.Add((query.Kind, query.Id, position < 0 ? null : position + 1));
         }
 
         return ranks.GroupBy(r => r.Kind).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new RetrievalScore(label ?? method, g.Key, g.Count(),
                 Math.Round(g.Count(r => r.Rank <= 5) / (double)g.Count(), 3),
-                Math.Round(g.Sum(r => r.Rank is { } rank ? 1.0 / rank : 0) / g.Count(), 3)))
+                Math.Round(g.Sum(r => r.Rank is { } rank ? 1.0 / rank : 0) / g.Count(), 3),
+                g.Where(r => r.Rank is not <= 5).Select(r => r.Rank is { } rank ? $"{r.Id} (rank {rank})" : $"{r.Id} (not in the first ten)").ToList()))
             .ToList();
     }
 
