@@ -1,18 +1,31 @@
 using System.Text.RegularExpressions;
+using MediaActors.Providers.Search;
 using MediaActors.Providers.Transcription;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MediaActors.Providers.Content.Local;
 
 /// <summary>
-/// The embedded analysis and content provider: no model, no network. It selects sentences from the transcript
-/// (TextRank), picks keyphrases (frequency times spread), scores sentiment from a lexicon and assigns a category
-/// from keyword rules, then lays the selection out as a blog post, an X thread and a LinkedIn post, each labelled
-/// as generated. The same transcript always gives the same output.
+/// The embedded analysis and content provider: no network. It selects sentences from the transcript (TextRank),
+/// picks keyphrases (frequency times spread), scores sentiment from a lexicon and assigns a category from keyword
+/// rules, then lays the selection out as a blog post, an X thread and a LinkedIn post, each labelled as generated.
+/// Given a sentence embedder (the embedded default's sentence model), the summary and key points are picked for
+/// relevance and novelty of meaning, which covers more of a talk's parts ("extractive-v2"); without one, or when
+/// embedding fails, by TF-IDF ("extractive-v1"). The same transcript always gives the same output.
 /// </summary>
-public sealed partial class ExtractiveContentGenerator : IContentGenerator
+public sealed partial class ExtractiveContentGenerator(IEmbedder? sentenceEmbedder = null, ILogger<ExtractiveContentGenerator>? logger = null) : IContentGenerator
 {
     public const string ProviderName = "local-extractive";
     public const string ModelName = "extractive-v1";
+    public const string ModelWithMeaning = "extractive-v2";
+
+    /// <summary>Longer transcripts are picked by TF-IDF alone (embedding every sentence of a very long one costs seconds).</summary>
+    public const int MaxEmbeddedSentences = 3000;
+
+    private const int RecentTranscripts = 4;
+
+    private readonly List<(string Key, IReadOnlyList<float[]> Vectors)> _recent = [];
     public const string NoSpeechSummary = "The recording contains no recognisable speech.";
 
     private const int FewWords = 6;
@@ -28,29 +41,79 @@ public sealed partial class ExtractiveContentGenerator : IContentGenerator
 
     public string Name => ProviderName;
 
-    public string Model => ModelName;
+    public string Model => sentenceEmbedder is null ? ModelName : ModelWithMeaning;
 
-    public Task<Analysis> AnalyzeAsync(string title, Transcript transcript, CancellationToken cancellationToken)
+    public async Task<Analysis> AnalyzeAsync(string title, Transcript transcript, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transcript);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Analyze(title, TranscriptSentences.Split(transcript), cancellationToken));
+        var text = TranscriptSentences.Split(transcript);
+        var meaning = await MeaningAsync(text, cancellationToken);
+        return Analyze(title, text, meaning, cancellationToken);
     }
 
-    public Task<GeneratedContent> GenerateAsync(string title, Transcript transcript, Analysis analysis, CancellationToken cancellationToken)
+    public async Task<GeneratedContent> GenerateAsync(string title, Transcript transcript, Analysis analysis, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transcript);
         ArgumentNullException.ThrowIfNull(analysis);
         cancellationToken.ThrowIfCancellationRequested();
-        var text = TranscriptSentences.Split(transcript);
-        var plan = Plan(title, text, analysis, cancellationToken);
-        return Task.FromResult(new GeneratedContent(
+        var plan = await PlanAsync(title, transcript, analysis, cancellationToken);
+        return new GeneratedContent(
             plan.Title,
             ExtractiveWriter.Blog(plan),
             ExtractiveWriter.XThread(plan),
             ExtractiveWriter.LinkedIn(plan),
             ProviderName,
-            ModelName));
+            plan.Model);
+    }
+
+    /// <summary>What the posts are made from (the summary, key points and sections), for the tests and the evaluation.</summary>
+    internal async Task<ContentPlan> PlanAsync(string title, Transcript transcript, Analysis analysis, CancellationToken cancellationToken)
+    {
+        var text = TranscriptSentences.Split(transcript);
+        var meaning = await MeaningAsync(text, cancellationToken);
+        return Plan(title, text, analysis, meaning, cancellationToken);
+    }
+
+    /// <summary>One vector per sentence, or null: no embedder, too few or too many sentences, or the embedder failed (logged).</summary>
+    private async Task<IReadOnlyList<float[]>?> MeaningAsync(TranscriptText text, CancellationToken cancellationToken)
+    {
+        if (sentenceEmbedder is null || text.Sentences.Count < 3 || text.Sentences.Count > MaxEmbeddedSentences)
+        {
+            return null;
+        }
+
+        // The analysis and the content steps embed the same sentences: the last few transcripts' vectors are kept.
+        var texts = text.Sentences.Select(s => s.Text).ToList();
+        var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join('\n', texts))));
+        lock (_recent)
+        {
+            if (_recent.Find(e => e.Key == key) is { Key: not null } hit)
+            {
+                return hit.Vectors;
+            }
+        }
+
+        try
+        {
+            var vectors = await sentenceEmbedder.EmbedAsync(texts, cancellationToken);
+            lock (_recent)
+            {
+                _recent.Add((key, vectors));
+                if (_recent.Count > RecentTranscripts)
+                {
+                    _recent.RemoveAt(0);
+                }
+            }
+
+            return vectors;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            (logger ?? NullLogger<ExtractiveContentGenerator>.Instance).LogWarning(
+                "Embedding the transcript's sentences failed ({Error}); key sentences are picked by TF-IDF instead", ex.GetType().Name);
+            return null;
+        }
     }
 
     /// <summary>How many summary sentences a transcript of <paramref name="sentences"/> sentences gets: 2 to 5.</summary>
@@ -63,12 +126,13 @@ public sealed partial class ExtractiveContentGenerator : IContentGenerator
         _ => 5,
     };
 
-    private static Analysis Analyze(string title, TranscriptText text, CancellationToken cancellationToken)
+    private static Analysis Analyze(string title, TranscriptText text, IReadOnlyList<float[]>? meaning, CancellationToken cancellationToken)
     {
         var sentences = text.Sentences;
+        var model = meaning is null ? ModelName : ModelWithMeaning;
         if (sentences.Count == 0)
         {
-            return new Analysis(NoSpeechSummary, [], LexiconSentiment.Neutral, 0, CategoryRules.Other, ProviderName, ModelName);
+            return new Analysis(NoSpeechSummary, [], LexiconSentiment.Neutral, 0, CategoryRules.Other, ProviderName, model);
         }
 
         string summary;
@@ -79,7 +143,7 @@ public sealed partial class ExtractiveContentGenerator : IContentGenerator
         else
         {
             var scores = KeySentenceRanker.Rank(sentences, cancellationToken);
-            var chosen = KeySentenceRanker.Select(sentences, scores, SummaryLength(sentences.Count));
+            var chosen = KeySentenceRanker.Select(sentences, scores, SummaryLength(sentences.Count), meaning: meaning);
             summary = string.Join(' ', chosen.Select(i => sentences[i].Text));
         }
 
@@ -89,36 +153,37 @@ public sealed partial class ExtractiveContentGenerator : IContentGenerator
         var category = CategoryRules.Classify(
             sentences.SelectMany(s => s.Words).Where(w => !EnglishLexicon.StopWords.Contains(w)).Select(TextTokens.Fold),
             TextTokens.Words(title ?? string.Empty).Select(TextTokens.Fold));
-        return new Analysis(summary, topics, sentiment.Label, sentiment.Score, category, ProviderName, ModelName);
+        return new Analysis(summary, topics, sentiment.Label, sentiment.Score, category, ProviderName, model);
     }
 
-    private static ContentPlan Plan(string title, TranscriptText text, Analysis analysis, CancellationToken cancellationToken)
+    private static ContentPlan Plan(string title, TranscriptText text, Analysis analysis, IReadOnlyList<float[]>? meaning, CancellationToken cancellationToken)
     {
         var sentences = text.Sentences;
+        var model = meaning is null ? ModelName : ModelWithMeaning;
         var topics = analysis.Topics ?? [];
         var planTitle = MakeTitle(title, topics);
         if (sentences.Count == 0)
         {
-            return new ContentPlan(planTitle, NoSpeechSummary, topics, analysis.Category, analysis.SentimentLabel, [], [], text.HasTimings, HasSpeech: false);
+            return new ContentPlan(planTitle, NoSpeechSummary, topics, analysis.Category, analysis.SentimentLabel, [], [], text.HasTimings, HasSpeech: false, model);
         }
 
         var summary = string.IsNullOrWhiteSpace(analysis.Summary) ? string.Join(' ', sentences.Take(2).Select(s => s.Text)) : analysis.Summary.Trim();
         if (text.WordCount < FewWords)
         {
-            return new ContentPlan(planTitle, summary, topics, analysis.Category, analysis.SentimentLabel, [], [], text.HasTimings, HasSpeech: true);
+            return new ContentPlan(planTitle, summary, topics, analysis.Category, analysis.SentimentLabel, [], [], text.HasTimings, HasSpeech: true, model);
         }
 
         var scores = KeySentenceRanker.Rank(sentences, cancellationToken);
 
         // Key points repeat the summary only when the transcript is too short to offer anything else.
-        var summaryTexts = KeySentenceRanker.Select(sentences, scores, SummaryLength(sentences.Count))
+        var summaryTexts = KeySentenceRanker.Select(sentences, scores, SummaryLength(sentences.Count), meaning: meaning)
             .Select(i => sentences[i].Text).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var distinctTexts = sentences.Select(s => s.Text).Distinct(StringComparer.OrdinalIgnoreCase).Count();
         var exclude = distinctTexts - summaryTexts.Count >= 3 ? summaryTexts : null;
         var keyPointCount = Math.Clamp(sentences.Count / 6, 3, 6);
-        var keyPoints = KeySentenceRanker.Select(sentences, scores, keyPointCount, exclude).Select(i => sentences[i]).ToList();
+        var keyPoints = KeySentenceRanker.Select(sentences, scores, keyPointCount, exclude, meaning).Select(i => sentences[i]).ToList();
         var sections = Sections(sentences, scores, keyPoints.Select(k => k.Text));
-        return new ContentPlan(planTitle, summary, topics, analysis.Category, analysis.SentimentLabel, keyPoints, sections, text.HasTimings, HasSpeech: true);
+        return new ContentPlan(planTitle, summary, topics, analysis.Category, analysis.SentimentLabel, keyPoints, sections, text.HasTimings, HasSpeech: true, model);
     }
 
     /// <summary>Contiguous parts of the transcript, each with its best sentence quoted and up to two more in support.</summary>

@@ -32,15 +32,27 @@ internal static class KeySentenceRanker
         return scores;
     }
 
-    /// <summary>The <paramref name="count"/> best sentences, skipping near-duplicates of ones already taken, in transcript order.</summary>
+    /// <summary>
+    /// The <paramref name="count"/> best sentences, in transcript order. Without <paramref name="meaning"/>, the best
+    /// by score, skipping near-duplicates (by words) of ones already taken. With sentence vectors, by maximal marginal
+    /// relevance: each pick maximises <see cref="MeaningRelevance"/> × its normalised score minus the rest × its
+    /// highest cosine to the picks so far, so the selection spreads over the parts of a talk instead of circling its
+    /// main theme (docs/BENCHMARKS.md, "Key points").
+    /// </summary>
     /// <remarks>Sentences whose text is in <paramref name="excludeTexts"/>, or repeats a chosen one word for word, are never taken.</remarks>
-    public static List<int> Select(IReadOnlyList<TranscriptSentence> sentences, double[] scores, int count, IReadOnlySet<string>? excludeTexts = null)
+    public static List<int> Select(IReadOnlyList<TranscriptSentence> sentences, double[] scores, int count, IReadOnlySet<string>? excludeTexts = null,
+        IReadOnlyList<float[]>? meaning = null)
     {
-        var vectors = Vectorise(sentences);
         var order = Enumerable.Range(0, sentences.Count)
             .Where(i => excludeTexts is null || !excludeTexts.Contains(sentences[i].Text))
             .OrderByDescending(i => scores[i]).ThenBy(i => i)
             .ToList();
+        if (meaning is not null && meaning.Count == sentences.Count)
+        {
+            return SelectByMeaning(sentences, scores, count, order, meaning);
+        }
+
+        var vectors = Vectorise(sentences);
         var chosen = new List<int>();
         var chosenTexts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var candidate in order)
@@ -72,6 +84,61 @@ internal static class KeySentenceRanker
 
         chosen.Sort();
         return chosen;
+    }
+
+    /// <summary>The weight of a sentence's own score against its novelty in the maximal-marginal-relevance pick.</summary>
+    public const double MeaningRelevance = 0.3;
+
+    private static List<int> SelectByMeaning(IReadOnlyList<TranscriptSentence> sentences, double[] scores, int count, List<int> order, IReadOnlyList<float[]> meaning)
+    {
+        var best = order.Count == 0 ? 0 : Math.Max(order.Max(i => scores[i]), 1e-12);
+        var chosen = new List<int>();
+        var chosenTexts = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var closest = new double[sentences.Count];
+        var left = order.Where(i => scores[i] > 0).ToList();
+        while (chosen.Count < count && left.Count > 0)
+        {
+            var pick = left.MaxBy(i => MeaningRelevance * scores[i] / best - (1 - MeaningRelevance) * (chosen.Count == 0 ? 0 : closest[i]));
+            left.Remove(pick);
+            if (!chosenTexts.Add(sentences[pick].Text))
+            {
+                continue;
+            }
+
+            chosen.Add(pick);
+            foreach (var other in left)
+            {
+                closest[other] = Math.Max(closest[other], Dot(meaning[pick], meaning[other]));
+            }
+        }
+
+        // Sentences that scored nothing are only a last resort, as without vectors.
+        foreach (var candidate in order)
+        {
+            if (chosen.Count >= count)
+            {
+                break;
+            }
+
+            if (!chosen.Contains(candidate) && chosenTexts.Add(sentences[candidate].Text))
+            {
+                chosen.Add(candidate);
+            }
+        }
+
+        chosen.Sort();
+        return chosen;
+    }
+
+    private static double Dot(float[] a, float[] b)
+    {
+        double sum = 0;
+        for (var i = 0; i < a.Length && i < b.Length; i++)
+        {
+            sum += a[i] * b[i];
+        }
+
+        return sum;
     }
 
     /// <summary>Short fragments and sentences made of fillers are poor summaries whatever their centrality.</summary>

@@ -23,7 +23,11 @@ public static class LocalContentAndEmbeddingsRegistration
             .Validate(
                 o => o.Dimensions is >= HashedTfIdfEmbedder.MinDimensions and <= HashedTfIdfEmbedder.MaxDimensions,
                 $"{LocalEmbeddingOptions.SectionName}:Dimensions must be between {HashedTfIdfEmbedder.MinDimensions} and {HashedTfIdfEmbedder.MaxDimensions}.");
-        services.TryAddSingleton<ExtractiveContentGenerator>();
+        // The sentence model picks summaries and key points that cover more of a talk (docs/BENCHMARKS.md, "Key points");
+        // Content:Local:SentenceModel=false keeps the TF-IDF choice (and, with Embeddings:Provider=local-hashed, the model unloaded).
+        services.TryAddSingleton(sp => configuration.GetValue("Content:Local:SentenceModel", true)
+            ? new ExtractiveContentGenerator(sp.GetRequiredService<MiniLmEmbedder>(), sp.GetService<Microsoft.Extensions.Logging.ILogger<ExtractiveContentGenerator>>())
+            : new ExtractiveContentGenerator());
         services.TryAddSingleton<MiniLmEmbedder>();
         services.TryAddSingleton(sp => new HashedTfIdfEmbedder(sp.GetRequiredService<IOptions<LocalEmbeddingOptions>>().Value));
         return services;
