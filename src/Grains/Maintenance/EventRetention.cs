@@ -31,18 +31,8 @@ public sealed class EventRetentionService(NpgsqlDataSource dataSource, IOptions<
     protected override Task RunOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
     /// <summary>Deletes events past their retention; returns how many, or -1 when another silo holds the lock.</summary>
-    public async Task<long> SweepAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", connection))
-        {
-            if (await tryLock.ExecuteScalarAsync(cancellationToken) is not true)
-            {
-                return -1;
-            }
-        }
-
-        try
+    public Task<long> SweepAsync(CancellationToken cancellationToken) =>
+        AdvisoryLock.TryRunAsync(dataSource, LockKey, async connection =>
         {
             long total = 0;
             for (var batch = 0; batch < MaxBatches; batch++)
@@ -68,11 +58,5 @@ public sealed class EventRetentionService(NpgsqlDataSource dataSource, IOptions<
             }
 
             return total;
-        }
-        finally
-        {
-            await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey})", connection);
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-    }
+        }, cancellationToken);
 }

@@ -35,18 +35,8 @@ public sealed class ReembeddingService(NpgsqlDataSource dataSource, IEmbedder em
     protected override Task RunOnceAsync(CancellationToken cancellationToken) => ReembedAsync(cancellationToken);
 
     /// <summary>Re-embeds every stale passage; returns how many, or -1 when another silo holds the lock.</summary>
-    public async Task<long> ReembedAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", connection))
-        {
-            if (await tryLock.ExecuteScalarAsync(cancellationToken) is not true)
-            {
-                return -1;
-            }
-        }
-
-        try
+    public Task<long> ReembedAsync(CancellationToken cancellationToken) =>
+        AdvisoryLock.TryRunAsync(dataSource, LockKey, async connection =>
         {
             var stale = await CountStaleAsync(connection, cancellationToken);
             if (stale == 0)
@@ -76,13 +66,7 @@ public sealed class ReembeddingService(NpgsqlDataSource dataSource, IEmbedder em
 
             logger.LogInformation("Re-embedding finished: {Done} passages now use {Provider}/{Model}", done, embedder.Name, embedder.Model);
             return done;
-        }
-        finally
-        {
-            await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey})", connection);
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-    }
+        }, cancellationToken);
 
     private sealed record StalePassage(Guid ProjectId, int Index, string Text, string Provider, string Model);
 

@@ -29,8 +29,12 @@ public sealed class SearchTests : IAsyncLifetime
         var projectId = Guid.NewGuid();
         await using (var db = NpgsqlDataSource.Create(_cluster.Database.ConnectionString))
         {
-            await using (var project = db.CreateCommand(
-                "INSERT INTO projects (id, user_id, title, status, source, created_at, updated_at) VALUES ($1, 'dev', 'Home energy', 'completed', '{\"kind\":\"url\"}', now(), now())"))
+            // One transaction: the silos' re-embedding (every second here) sees all the passages or none.
+            await using var connection = await db.OpenConnectionAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var project = new NpgsqlCommand(
+                "INSERT INTO projects (id, user_id, title, status, source, created_at, updated_at) VALUES ($1, 'dev', 'Home energy', 'completed', '{\"kind\":\"url\"}', now(), now())",
+                connection, transaction))
             {
                 project.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
                 await project.ExecuteNonQueryAsync();
@@ -40,8 +44,9 @@ public sealed class SearchTests : IAsyncLifetime
             var vectors = await hashed.EmbedAsync(passages.Select(p => p.Text).ToList(), CancellationToken.None);
             for (var i = 0; i < passages.Count; i++)
             {
-                await using var chunk = db.CreateCommand(
-                    "INSERT INTO transcript_chunks (project_id, idx, user_id, start_s, end_s, text, embedding, provider, model) VALUES ($1, $2, 'dev', $3, $4, $5, $6, $7, $8)");
+                await using var chunk = new NpgsqlCommand(
+                    "INSERT INTO transcript_chunks (project_id, idx, user_id, start_s, end_s, text, embedding, provider, model) VALUES ($1, $2, 'dev', $3, $4, $5, $6, $7, $8)",
+                    connection, transaction);
                 chunk.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
                 chunk.Parameters.Add(new NpgsqlParameter<int> { TypedValue = i });
                 chunk.Parameters.Add(new NpgsqlParameter<double> { TypedValue = i * 30.0 });
@@ -52,6 +57,8 @@ public sealed class SearchTests : IAsyncLifetime
                 chunk.Parameters.Add(new NpgsqlParameter<string> { TypedValue = hashed.Model });
                 await chunk.ExecuteNonQueryAsync();
             }
+
+            await transaction.CommitAsync();
         }
 
         // A silo notices and re-embeds them with the sentence model; the index status shows it done.

@@ -69,6 +69,12 @@ internal static class KeySentenceRanker
         }
 
         // Near-duplicates are only a last resort, for transcripts that repeat themselves.
+        return FillUp(sentences, count, order, chosen, chosenTexts);
+    }
+
+    /// <summary>Tops <paramref name="chosen"/> up to <paramref name="count"/> from <paramref name="order"/> (no text twice); in transcript order.</summary>
+    private static List<int> FillUp(IReadOnlyList<TranscriptSentence> sentences, int count, List<int> order, List<int> chosen, HashSet<string> chosenTexts)
+    {
         foreach (var candidate in order)
         {
             if (chosen.Count >= count)
@@ -113,21 +119,7 @@ internal static class KeySentenceRanker
         }
 
         // Sentences that scored nothing are only a last resort, as without vectors.
-        foreach (var candidate in order)
-        {
-            if (chosen.Count >= count)
-            {
-                break;
-            }
-
-            if (!chosen.Contains(candidate) && chosenTexts.Add(sentences[candidate].Text))
-            {
-                chosen.Add(candidate);
-            }
-        }
-
-        chosen.Sort();
-        return chosen;
+        return FillUp(sentences, count, order, chosen, chosenTexts);
     }
 
     private static double Dot(float[] a, float[] b)
