@@ -654,6 +654,7 @@
 
   function renderJob(job, prepend = true) {
     let row = document.querySelector(`#publish-rows tr[data-id="${job.id}"]`);
+    if (older(row, job)) return;
     const cells = [
       h('td', {}, job.metadata && job.metadata.title ? job.metadata.title : '(untitled)', job.videoUrl ? h('div', {}, h('a', { href: job.videoUrl, target: '_blank', rel: 'noopener' }, 'Watch on YouTube')) : null),
       h('td', { className: `status status-${job.status}` }, pretty(job.status), job.error ? `: ${job.error}` : (job.message ? `: ${job.message}` : '')),
@@ -666,12 +667,23 @@
       row = h('tr', { dataset: { id: job.id } });
       if (prepend) $('publish-rows').prepend(row); else $('publish-rows').append(row);
     }
+    row.dataset.updated = job.updatedAt || '';
     row.replaceChildren(...cells);
     $('publish-empty').hidden = true;
   }
 
   async function jobAction(id, action) {
     try { renderJob(await api(`/api/publish/${id}/${action}`, { method: 'POST' })); } catch (error) { $('publish-error').textContent = error.message; }
+  }
+
+  /**
+   * Whether a job or video read from the API is older than what its element shows: a create's answer can arrive after a
+   * live event's newer read, and must not put the element back.
+   */
+  function older(element, item) {
+    const shown = element && element.dataset.updated ? Date.parse(element.dataset.updated) : NaN;
+    const incoming = item.updatedAt ? Date.parse(item.updatedAt) : NaN;
+    return !Number.isNaN(shown) && !Number.isNaN(incoming) && incoming < shown;
   }
 
   const refreshing = new Map();
@@ -731,6 +743,7 @@
 
   function renderVideo(video, prepend = true) {
     let item = document.querySelector(`#video-list li[data-id="${video.id}"]`);
+    if (older(item, video)) return;
     const busy = ['pending', 'processing'].includes(video.status);
     const children = [
       h('h3', {}, video.title || '(untitled)'),
@@ -746,6 +759,7 @@
       item = h('li', { dataset: { id: video.id }, className: 'card' });
       if (prepend) $('video-list').prepend(item); else $('video-list').append(item);
     }
+    item.dataset.updated = video.updatedAt || '';
     item.replaceChildren(...children);
     $('videos-empty').hidden = true;
   }

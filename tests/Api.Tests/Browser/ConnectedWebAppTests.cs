@@ -77,8 +77,19 @@ public sealed class ConnectedWebAppTests(ConnectedBrowserFixture fixture) : ICla
         await page.GetByLabel("Avatar", new() { Exact = true }).SelectOptionAsync(new SelectOptionValue { Index = 0 });
         await page.GetByRole(AriaRole.Button, new() { Name = "Make the video" }).ClickAsync();
         var video = page.Locator("#video-list li").First;
-        await Assertions.Expect(video.Locator(".status")).ToContainTextAsync("processing", new() { Timeout = 30_000 });
         var videoId = (await video.GetAttributeAsync("data-id"))!;
+        try
+        {
+            await Assertions.Expect(video.Locator(".status")).ToContainTextAsync("processing", new() { Timeout = 30_000 });
+        }
+        catch (PlaywrightException ex)
+        {
+            // Whether the video or the page stood still: what the API says and what the silo logged about it.
+            var state = await (await cluster.Http.GetAsync($"/api/videos/{videoId}")).Content.ReadAsStringAsync();
+            var log = string.Join('\n', cluster.Silos.SelectMany(s => s.Output.Split('\n')).Where(l => l.Contains(videoId, StringComparison.Ordinal) || l.Contains("fail", StringComparison.OrdinalIgnoreCase)));
+            throw new InvalidOperationException($"The page did not show the video processing. The API says: {state}\nThe silo logged:\n{log}", ex);
+        }
+
         var result = await File.ReadAllBytesAsync(await TestMedia.SpokenVideoAsync(fixture.Media, "avatar.mp4"));
         using (var callback = await fixture.Generator.CallbackAsync(new Uri(cluster.Http.BaseAddress!, "/api/webhooks/video-complete"),
             new { videoId, eventId = "evt-browser", videoUrl = fixture.Generator.AddFile("avatar.mp4", result) }))
