@@ -191,12 +191,23 @@ public static class ProjectEndpoints
 
     private static async Task<IResult> TranscriptAsync(Guid id, string format, HttpContext http, NpgsqlDataSource db, CancellationToken cancellationToken)
     {
-        var transcript = await ProjectReadModel.TranscriptAsync(db, id, http.User.UserId(), cancellationToken);
+        var userId = http.User.UserId();
+        var transcript = await ProjectReadModel.TranscriptAsync(db, id, userId, cancellationToken);
         if (transcript is null)
         {
-            return await ProjectReadModel.GetAsync(db, id, http.User.UserId(), cancellationToken) is null
-                ? Problems.NotFound("project")
-                : Problems.NotFound("transcript yet (the project has not reached it)");
+            if (await ProjectReadModel.GetAsync(db, id, userId, cancellationToken) is not { } project)
+            {
+                return Problems.NotFound("project");
+            }
+
+            // While the transcribing step runs (or after it stopped unfinished): the parts finished so far, in JSON only.
+            var partial = format == "json" ? await ProjectReadModel.PartialTranscriptAsync(db, id, userId, cancellationToken) : null;
+            if (partial is null && format == "json" && project.Step == "transcribing" && project.Status == "processing")
+            {
+                partial = new TranscriptView(id, "und", "", "", "", [], Partial: true) { Parts = 0 };
+            }
+
+            return partial is not null ? Results.Ok(partial) : Problems.NotFound("transcript yet (the project has not reached it)");
         }
 
         return format switch

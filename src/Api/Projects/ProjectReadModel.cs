@@ -36,8 +36,19 @@ public sealed record ProjectResponse(
     public string? VideoBlob { get; init; }
 }
 
-/// <summary>A transcript as the API shows it.</summary>
-public sealed record TranscriptView(Guid ProjectId, string Language, string Text, string Provider, string Model, IReadOnlyList<TranscriptSegment> Segments);
+/// <summary>
+/// A transcript as the API shows it. <see cref="Partial"/>: the transcribing step has not finished, and these are the
+/// segments of its first <see cref="Parts"/> parts of <see cref="PartsTotal"/>, in time order, final as they are.
+/// </summary>
+public sealed record TranscriptView(Guid ProjectId, string Language, string Text, string Provider, string Model, IReadOnlyList<TranscriptSegment> Segments,
+    bool Partial = false)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Parts { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? PartsTotal { get; init; }
+}
 
 /// <summary>Queries of the project read model, always filtered by the owner.</summary>
 public static class ProjectReadModel
@@ -121,6 +132,43 @@ public static class ProjectReadModel
 
         return new TranscriptView(id, reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
             JsonSerializer.Deserialize<List<TranscriptSegment>>(reader.GetString(4), JsonDefaults.Options) ?? []);
+    }
+
+    /// <summary>The live parts of a transcription in progress joined (the leading run 0, 1, 2... of them); null when there are none.</summary>
+    public static async Task<TranscriptView?> PartialTranscriptAsync(NpgsqlDataSource db, Guid id, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT plan, idx, parts, text, language, segments::text FROM transcript_parts WHERE project_id = $1 AND user_id = $2 ORDER BY idx");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        string? plan = null;
+        string? language = null;
+        var total = 0;
+        var texts = new List<string>();
+        var segments = new List<TranscriptSegment>();
+        while (await reader.ReadAsync(cancellationToken) && reader.GetInt32(1) == texts.Count)
+        {
+            plan ??= reader.GetString(0);
+            total = reader.GetInt32(2);
+            language ??= reader.IsDBNull(4) ? null : reader.GetString(4);
+            texts.Add(reader.GetString(3));
+            segments.AddRange(JsonSerializer.Deserialize<List<TranscriptSegment>>(reader.GetString(5), JsonDefaults.Options) ?? []);
+        }
+
+        if (plan is null)
+        {
+            return null;
+        }
+
+        // A plan is named provider/model/digest (the model may hold a slash).
+        var provider = plan[..plan.IndexOf('/', StringComparison.Ordinal)];
+        var model = plan[(provider.Length + 1)..plan.LastIndexOf('/')];
+        return new TranscriptView(id, language ?? "und", string.Join(' ', texts.Where(t => t.Length > 0)), provider, model, segments, Partial: true)
+        {
+            Parts = texts.Count,
+            PartsTotal = total,
+        };
     }
 
     /// <summary>Runs a query returning one JSON text column for (id, user); null when there is no row.</summary>

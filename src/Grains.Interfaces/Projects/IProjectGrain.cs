@@ -30,4 +30,11 @@ public interface IProjectGrain : IGrainWithGuidKey
 
     [Alias("get")]
     Task<ProjectView> Get();
+
+    /// <summary>
+    /// A part of the transcript that attempt <paramref name="attemptId"/> finished, sent in time order: published as a
+    /// transcript_partial event once (a part already published is ignored). False means stop sending (stale attempt).
+    /// </summary>
+    [Alias("transcript-part")]
+    Task<bool> TranscriptPart(Guid attemptId, MediaActors.Providers.Transcription.TranscribedPart part);
 }

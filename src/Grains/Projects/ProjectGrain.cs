@@ -4,6 +4,8 @@ using MediaActors.Providers.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using MediaActors.Providers.Transcription;
+
 namespace MediaActors.Grains.Projects;
 
 /// <summary>The project pipeline's settings (section "Projects").</summary>
@@ -314,6 +316,61 @@ public sealed class ProjectGrain(
         await CommitAsync();
     }
 
+    public async Task<bool> TranscriptPart(Guid attemptId, TranscribedPart part)
+    {
+        ArgumentNullException.ThrowIfNull(part);
+        if (State.Attempt?.Id != attemptId || State.Status != ProjectStatus.Processing || State.Step != ProjectStep.Transcribing)
+        {
+            return false;
+        }
+
+        _leaseUntil = Now + _options.StepLease;
+        var partial = State.Partial ??= new PartialTranscript { Plan = part.Plan, Count = part.Count };
+        if (partial.Plan != part.Plan)
+        {
+            // This attempt cut the audio otherwise (its settings changed): parts of the two do not fit together.
+            if (partial.Next > 0)
+            {
+                logger.LogInformation("Project {Project}: this transcription attempt cut the audio into {Count} parts differently from the {Published} published; the live transcript starts over",
+                    Id, part.Count, partial.Next);
+                Publish("transcript_reset", new { projectId = Id, userId = State.UserId, reason = "The transcription started over with the audio cut differently; drop the parts received so far." });
+            }
+
+            partial.Plan = part.Plan;
+            partial.Count = part.Count;
+            partial.Next = 0;
+            partial.Pending.Clear();
+            partial.Clear = true;
+        }
+
+        if (part.Index != partial.Next)
+        {
+            // Below: published already (a resumed attempt repeats what it could not read back). Above: never, parts come in order.
+            if (part.Index > partial.Next)
+            {
+                logger.LogWarning("Project {Project}: transcript part {Part} came before part {Next}; not published", Id, part.Index, partial.Next);
+            }
+
+            return true;
+        }
+
+        Publish("transcript_partial", new
+        {
+            projectId = Id,
+            userId = State.UserId,
+            part = part.Index,
+            parts = part.Count,
+            start = part.Start,
+            end = part.End,
+            text = part.Text,
+            segments = part.Segments,
+        });
+        partial.Pending.Add(part);
+        partial.Next++;
+        await CommitAsync();
+        return true;
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != Watchdog.ReminderName)
@@ -423,9 +480,14 @@ public sealed class ProjectGrain(
                 Begin(ProjectStep.Transcribing);
                 break;
             case ProjectStep.Transcribing when output.Transcript is { } transcript:
+                // The transcript replaces its parts' rows (in one transaction); the parts published stay in the event log.
                 await store.SaveTranscriptAsync(Id, State.UserId, transcript);
                 CompleteStep(step, $"{transcript.Provider}/{transcript.Model}");
-                Publish("transcript_ready", new { projectId = Id, userId = State.UserId, segments = transcript.Segments.Count, provider = transcript.Provider });
+                Publish("transcript_ready", new
+                {
+                    projectId = Id, userId = State.UserId, segments = transcript.Segments.Count, provider = transcript.Provider, parts = State.Partial?.Next ?? 0,
+                });
+                State.Partial = null;
                 Begin(ProjectStep.Analyzing);
                 break;
             case ProjectStep.Analyzing when output.Analysis is { } analysis:
@@ -591,6 +653,12 @@ public sealed class ProjectGrain(
         {
             await store.FlushAsync(Id, State);
             State.Outbox.Clear();
+            if (State.Partial is { } partial)
+            {
+                partial.Pending.Clear();
+                partial.Clear = false;
+            }
+
             if (State.Status == ProjectStatus.Deleted && State.BlobsToDelete.Count > 0)
             {
                 foreach (var blob in State.BlobsToDelete)

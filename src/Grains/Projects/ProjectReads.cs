@@ -23,6 +23,23 @@ public sealed class ProjectReads(NpgsqlDataSource dataSource)
         return new Transcript(reader.GetString(0), reader.GetString(1), segments, reader.GetString(2), reader.GetString(3));
     }
 
+    /// <summary>The live parts stored for the project's transcription (in order), or null when there are none.</summary>
+    public async Task<TranscriptionResume?> TranscriptPartsAsync(Guid projectId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT plan, idx, parts, start_s, end_s, text, language, segments::text FROM transcript_parts WHERE project_id = $1 ORDER BY idx");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var parts = new List<TranscribedPart>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            parts.Add(new TranscribedPart(reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetDouble(3), reader.GetDouble(4), reader.GetString(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), JsonSerializer.Deserialize<List<TranscriptSegment>>(reader.GetString(7), JsonDefaults.Options) ?? []));
+        }
+
+        return parts.Count == 0 ? null : new TranscriptionResume(parts[0].Plan, parts);
+    }
+
     public async Task<Analysis> AnalysisAsync(Guid projectId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(

@@ -70,6 +70,27 @@ public sealed class ProjectState
 
     /// <summary>Blobs of a deleted project not yet confirmed deleted.</summary>
     public List<BlobRef> BlobsToDelete { get; set; } = [];
+
+    /// <summary>The live transcript of the transcribing step: which parts were published; null before the first and after the step.</summary>
+    public PartialTranscript? Partial { get; set; }
+}
+
+/// <summary>
+/// The parts of a running transcription published so far: parts 0..<see cref="Next"/>-1 of plan <see cref="Plan"/>.
+/// Parts written with this state but not yet confirmed in table transcript_parts are in <see cref="Pending"/>
+/// (flushed with the events, like the outbox); <see cref="Clear"/> asks the flush to drop the rows of an earlier plan.
+/// </summary>
+public sealed class PartialTranscript
+{
+    public string Plan { get; set; } = "";
+
+    public int Next { get; set; }
+
+    public int Count { get; set; }
+
+    public List<MediaActors.Providers.Transcription.TranscribedPart> Pending { get; set; } = [];
+
+    public bool Clear { get; set; }
 }
 
 /// <summary>

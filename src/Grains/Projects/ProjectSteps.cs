@@ -6,6 +6,7 @@ using MediaActors.Providers.Media;
 using MediaActors.Providers.Search;
 using MediaActors.Providers.Storage;
 using MediaActors.Providers.Transcription;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace MediaActors.Grains.Projects;
@@ -110,8 +111,12 @@ public sealed class MediaStep(BlobStore blobs, MediaTools tools, ITranscriber tr
     }
 }
 
-/// <summary>Transcribing, with the configured provider.</summary>
-public sealed class TranscribeStep(BlobStore blobs, ITranscriber transcriber, IOptions<MediaOptions> options) : IProjectStep
+/// <summary>
+/// Transcribing, with the configured provider. Each part the provider finishes goes to the project as it comes (the live
+/// transcript); a new attempt reuses the parts an earlier one stored instead of transcribing that audio again.
+/// </summary>
+public sealed class TranscribeStep(BlobStore blobs, ITranscriber transcriber, ProjectReads reads, IGrainFactory grains, IOptions<MediaOptions> options,
+    ILogger<TranscribeStep> logger) : IProjectStep
 {
     public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken)
     {
@@ -125,8 +130,91 @@ public sealed class TranscribeStep(BlobStore blobs, ITranscriber transcriber, IO
             await blobs.DownloadToFileAsync(copy.Container, copy.Name, compressed, null, cancellationToken);
         }
 
-        return new StepOutput(Transcript: await transcriber.TranscribeAsync(new TranscriptionInput(wav, compressed, request.DurationSeconds),
-            new Progress<double>(p => progress.Report(p)), cancellationToken));
+        var resume = await reads.TranscriptPartsAsync(request.ProjectId, cancellationToken);
+        if (resume is not null)
+        {
+            logger.LogInformation("Project {Project}: {Parts} transcript parts of an earlier attempt are stored; reused if the audio is cut the same way",
+                request.ProjectId, resume.Parts.Count);
+        }
+
+        var relay = new PartRelay(grains.GetGrain<IProjectGrain>(request.ProjectId), request.AttemptId, logger, cancellationToken);
+        try
+        {
+            var input = new TranscriptionInput(wav, compressed, request.DurationSeconds) { Parts = relay, Resume = resume };
+            return new StepOutput(Transcript: await transcriber.TranscribeAsync(input, new Progress<double>(p => progress.Report(p)), cancellationToken));
+        }
+        finally
+        {
+            // Parts finished before a failure are sent too: the next attempt starts after them.
+            await relay.CompleteAsync();
+        }
+    }
+}
+
+/// <summary>
+/// Sends a transcription's parts to its project one at a time in the order they come, off the transcriber's threads
+/// (reporting a part only queues it, so the decoders never wait for the project). Stops when the project says the
+/// attempt is stale, or when a part could not be delivered (the parts after it would not follow on).
+/// </summary>
+internal sealed class PartRelay : IProgress<TranscribedPart>
+{
+    private readonly System.Threading.Channels.Channel<TranscribedPart> _parts =
+        System.Threading.Channels.Channel.CreateUnbounded<TranscribedPart>(new() { SingleReader = true });
+
+    private readonly IProjectGrain _project;
+    private readonly Guid _attemptId;
+    private readonly ILogger _logger;
+    private readonly Task _sending;
+
+    public PartRelay(IProjectGrain project, Guid attemptId, ILogger logger, CancellationToken cancellationToken)
+    {
+        _project = project;
+        _attemptId = attemptId;
+        _logger = logger;
+        _sending = Task.Run(() => SendAsync(cancellationToken), CancellationToken.None);
+    }
+
+    public void Report(TranscribedPart value) => _parts.Writer.TryWrite(value);
+
+    /// <summary>Waits until the parts reported so far were sent (or sending stopped).</summary>
+    public async Task CompleteAsync()
+    {
+        _parts.Writer.TryComplete();
+        try
+        {
+            await _sending;
+        }
+        catch (OperationCanceledException)
+        {
+            // Cancelled with the step: nothing more to send.
+        }
+    }
+
+    private async Task SendAsync(CancellationToken cancellationToken)
+    {
+        var sending = true;
+        await foreach (var part in _parts.Reader.ReadAllAsync(cancellationToken))
+        {
+            for (var attempt = 1; sending; attempt++)
+            {
+                try
+                {
+                    sending = await _project.TranscriptPart(_attemptId, part);
+                    break;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && attempt < 3)
+                {
+                    _logger.LogWarning(ex, "Sending transcript part {Part} to project {Project} failed (try {Try}); trying again", part.Index, _project.GetPrimaryKey(), attempt);
+                    await Task.Delay(TimeSpan.FromMilliseconds(300 * attempt), cancellationToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    _logger.LogWarning(ex, "Transcript part {Part} of project {Project} could not be sent; the live transcript of this attempt stops there", part.Index,
+                        _project.GetPrimaryKey());
+                    sending = false;
+                }
+            }
+        }
     }
 }
 

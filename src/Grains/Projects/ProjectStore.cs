@@ -55,6 +55,10 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource) : IProjectStore
             else
             {
                 batch.BatchCommands.Add(ProjectRow(projectId, state));
+                if (state.Partial is { } partial)
+                {
+                    AppendParts(batch, projectId, state.UserId, partial);
+                }
             }
 
             AppendEvents(batch, projectId, state.Outbox);
@@ -101,6 +105,25 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource) : IProjectStore
         }
     }
 
+    /// <summary>The live transcript's parts not yet written (after the rows of an earlier plan are dropped, if asked); a part written before is kept.</summary>
+    private static void AppendParts(NpgsqlBatch batch, Guid projectId, string userId, PartialTranscript partial)
+    {
+        if (partial.Clear)
+        {
+            batch.BatchCommands.Add(Command("DELETE FROM transcript_parts WHERE project_id = $1", projectId));
+        }
+
+        foreach (var part in partial.Pending)
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                INSERT INTO transcript_parts (project_id, idx, user_id, plan, parts, start_s, end_s, text, language, segments)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) ON CONFLICT (project_id, idx) DO NOTHING
+                """,
+                projectId, part.Index, userId, part.Plan, part.Count, part.Start, part.End, part.Text, part.Language, Json(part.Segments)));
+        }
+    }
+
     private static NpgsqlBatchCommand ProjectRow(Guid projectId, ProjectState state)
     {
         var steps = Enum.GetValues<ProjectStep>().Where(state.Steps.ContainsKey).Select(s => new
@@ -130,14 +153,26 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource) : IProjectStore
             state.SizeBytes is > 0 ? state.SizeBytes : new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
     }
 
-    public Task SaveTranscriptAsync(Guid projectId, string userId, Transcript transcript, CancellationToken cancellationToken = default) =>
-        ExecuteAsync(
-            """
-            INSERT INTO transcripts (project_id, user_id, language, text, provider, model, segments) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
-            ON CONFLICT (project_id) DO UPDATE SET language = excluded.language, text = excluded.text, provider = excluded.provider,
-                model = excluded.model, segments = excluded.segments, created_at = now()
-            """,
-            cancellationToken, projectId, userId, transcript.Language, transcript.Text, transcript.Provider, transcript.Model, Json(transcript.Segments));
+    /// <summary>Writes the transcript and drops the rows of its live parts, in one transaction.</summary>
+    public async Task SaveTranscriptAsync(Guid projectId, string userId, Transcript transcript, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            batch.BatchCommands.Add(Command(
+                """
+                INSERT INTO transcripts (project_id, user_id, language, text, provider, model, segments) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+                ON CONFLICT (project_id) DO UPDATE SET language = excluded.language, text = excluded.text, provider = excluded.provider,
+                    model = excluded.model, segments = excluded.segments, created_at = now()
+                """,
+                projectId, userId, transcript.Language, transcript.Text, transcript.Provider, transcript.Model, Json(transcript.Segments)));
+            batch.BatchCommands.Add(Command("DELETE FROM transcript_parts WHERE project_id = $1", projectId));
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
 
     public Task SaveAnalysisAsync(Guid projectId, string userId, Analysis analysis, CancellationToken cancellationToken = default) =>
         ExecuteAsync(

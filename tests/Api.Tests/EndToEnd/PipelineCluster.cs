@@ -281,6 +281,31 @@ public sealed class PipelineCluster : IAsyncDisposable
                 return project;
             }, TaskScheduler.Default);
 
+    /// <summary>Reads a server-sent event stream until an event of kind <paramref name="lastKind"/> (seq, kind, data of each).</summary>
+    public async Task<List<(long Seq, string Kind, JsonElement Data)>> ReadEventsUntilAsync(string path, string lastKind)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var response = await Http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var events = new List<(long, string, JsonElement)>();
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                var message = JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone();
+                var kind = message.GetProperty("kind").GetString()!;
+                events.Add((message.GetProperty("seq").GetInt64(), kind, message.GetProperty("data")));
+                if (kind == lastKind)
+                {
+                    return events;
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"The stream ended before {lastKind}.");
+    }
+
     public static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
     {
         var text = await response.Content.ReadAsStringAsync();

@@ -101,7 +101,7 @@ public sealed class PublishTests : IAsyncLifetime
         }
 
         // Live over SSE from the first event: queued, uploading, completed, in order.
-        var events = await ReadEventsUntilAsync($"/api/publish/{id}/events/stream?after=0", "publish_completed");
+        var events = await _cluster.ReadEventsUntilAsync($"/api/publish/{id}/events/stream?after=0", "publish_completed");
         Assert.Equal("publish_queued", events[0].Kind);
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Seq));
         Assert.Contains(events, e => e.Kind == "publish_status_changed" && e.Data.GetProperty("status").GetString() == "uploading");
@@ -278,27 +278,4 @@ public sealed class PublishTests : IAsyncLifetime
     }
 
     /// <summary>Reads a server-sent-event stream until an event of <paramref name="lastKind"/>; returns the events in order.</summary>
-    private async Task<List<(long Seq, string Kind, JsonElement Data)>> ReadEventsUntilAsync(string path, string lastKind)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var response = await _cluster.Http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
-        var events = new List<(long, string, JsonElement)>();
-        while (await reader.ReadLineAsync(timeout.Token) is { } line)
-        {
-            if (line.StartsWith("data: ", StringComparison.Ordinal))
-            {
-                var message = JsonDocument.Parse(line["data: ".Length..]).RootElement.Clone();
-                var kind = message.GetProperty("kind").GetString()!;
-                events.Add((message.GetProperty("seq").GetInt64(), kind, message.GetProperty("data")));
-                if (kind == lastKind)
-                {
-                    return events;
-                }
-            }
-        }
-
-        throw new InvalidOperationException($"The stream ended before {lastKind}.");
-    }
 }

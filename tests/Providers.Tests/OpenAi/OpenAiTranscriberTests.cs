@@ -333,6 +333,50 @@ public sealed class OpenAiTranscriberTests : IAsyncLifetime
         Assert.Empty(_server.Requests);
     }
 
+    [Fact]
+    public async Task Chunks_are_reported_as_parts_in_time_order_and_a_later_attempt_sends_only_the_rest()
+    {
+        const long maxUpload = 200_000;
+        var wav = await _audio.WavAsync(70);
+        _server.MaxUploadBytes = maxUpload;
+        var options = Options();
+        options.MaxUploadBytes = maxUpload;
+        options.ChunkSeconds = 20;
+        options.Parallelism = 4;
+        // The first chunk answers last: its part still comes first.
+        _server.DelayNext(1, TimeSpan.FromSeconds(1), TranscriptionsPath);
+        var parts = new List<TranscribedPart>();
+
+        var transcript = await Transcriber(options).TranscribeAsync(new TranscriptionInput(wav, null, 70) { Parts = new PartLog(parts) }, null, CancellationToken.None);
+
+        Assert.Equal([0, 1, 2, 3], parts.Select(p => p.Index));
+        Assert.Equal([0.0, 20, 40, 60], parts.Select(p => p.Start));
+        Assert.Equal(70, parts[^1].End);
+        Assert.Equal(transcript.Segments.Select(s => (s.Start, s.Text)), parts.SelectMany(p => p.Segments).Select(s => (s.Start, s.Text)));
+
+        // A second attempt given the first two parts sends only the last two chunks and ends with the same transcript.
+        var before = _server.RequestsTo(TranscriptionsPath).Count;
+        var rest = new List<TranscribedPart>();
+        var resumed = await Transcriber(options).TranscribeAsync(
+            new TranscriptionInput(wav, null, 70) { Parts = new PartLog(rest), Resume = new TranscriptionResume(parts[0].Plan, parts.Take(2).ToList()) }, null,
+            CancellationToken.None);
+        Assert.Equal(2, _server.RequestsTo(TranscriptionsPath).Count - before);
+        Assert.Equal([2, 3], rest.Select(p => p.Index));
+        Assert.Equal(transcript.Text, resumed.Text);
+        Assert.Equal(transcript.Segments.Select(s => (s.Start, s.Text)), resumed.Segments.Select(s => (s.Start, s.Text)));
+    }
+
+    private sealed class PartLog(List<TranscribedPart> parts) : IProgress<TranscribedPart>
+    {
+        public void Report(TranscribedPart value)
+        {
+            lock (parts)
+            {
+                parts.Add(value);
+            }
+        }
+    }
+
     private OpenAiTranscriptionOptions Options() => new() { TempDirectory = _audio.ChunkDirectory };
 
     private OpenAiTranscriber Transcriber(OpenAiTranscriptionOptions? options = null) =>

@@ -57,13 +57,15 @@ public sealed class LocalTranscriber : ITranscriber
         {
             using var wav = PcmWav.Open(input.WavPath);
             var chunks = await Task.Run(() => SilenceSplitter.Plan(wav, _options.MaxChunkSeconds, cancellationToken), cancellationToken);
-            var utterances = await DecodeAsync(wav, chunks, progress, cancellationToken);
+            var plan = TranscriptParts.Plan(Name, Model, chunks.Select(c => (c.StartSeconds, c.EndSeconds)));
+            var reused = TranscriptParts.Reusable(input.Resume, plan, chunks.Count);
+            var parts = await DecodeAsync(wav, chunks, plan, reused, new PartSequencer(input.Parts, reused.Count), progress, cancellationToken);
 
-            var segments = chunks.SelectMany(c => Segments(c, utterances[c.Index])).ToList();
+            var segments = parts.SelectMany(p => p.Segments).ToList();
             var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
             _logger.LogInformation(
-                "Transcribed {Duration:0.0} s of audio in {Chunks} chunks with up to {Parallelism} decoders in {Elapsed:0.0} s ({Speed:0.00} s of audio per second)",
-                wav.DurationSeconds, chunks.Count, _options.Parallelism, elapsed, wav.DurationSeconds / Math.Max(elapsed, 1e-3));
+                "Transcribed {Duration:0.0} s of audio in {Chunks} chunks ({Reused} reused from an earlier attempt) with up to {Parallelism} decoders in {Elapsed:0.0} s ({Speed:0.00} s of audio per second)",
+                wav.DurationSeconds, chunks.Count, reused.Count, _options.Parallelism, elapsed, wav.DurationSeconds / Math.Max(elapsed, 1e-3));
             return new Transcript("en", string.Join(' ', segments.Select(s => s.Text)), segments, Name, Model);
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
@@ -72,35 +74,44 @@ public sealed class LocalTranscriber : ITranscriber
         }
     }
 
-    /// <summary>Decodes every chunk; the result at index i is chunk i's utterance.</summary>
-    private async Task<Utterance[]> DecodeAsync(PcmWav wav, IReadOnlyList<SpeechChunk> chunks, IProgress<double>? progress, CancellationToken cancellationToken)
+    /// <summary>Decodes every chunk not reused; the result at index i is chunk i's part. Each part goes to the sequencer as it is done.</summary>
+    private async Task<TranscribedPart[]> DecodeAsync(PcmWav wav, IReadOnlyList<SpeechChunk> chunks, string plan, IReadOnlyList<TranscribedPart> reused,
+        PartSequencer sequencer, IProgress<double>? progress, CancellationToken cancellationToken)
     {
-        var utterances = new Utterance[chunks.Count];
-        if (chunks.Count == 0)
+        var parts = new TranscribedPart[chunks.Count];
+        for (var i = 0; i < reused.Count; i++)
         {
-            progress?.Report(1);
-            return utterances;
+            parts[i] = reused[i];
         }
 
-        var queue = new ChunkQueue(chunks, wav.SampleCount, progress);
-        var bufferSamples = chunks.Max(c => c.SoundSampleCount);
+        if (chunks.Count == reused.Count)
+        {
+            progress?.Report(1);
+            return parts;
+        }
+
+        var queue = new ChunkQueue(chunks, reused.Count, wav.SampleCount, progress);
+        var bufferSamples = chunks.Skip(reused.Count).Max(c => c.SoundSampleCount);
         // Cancelled by the caller, or by the first worker that fails so that the others stop between chunks.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var workers = Enumerable.Range(0, Math.Min(_options.Parallelism, chunks.Count))
-            .Select(_ => RunWorkerAsync(wav, queue, utterances, bufferSamples, stop))
+        var work = new ChunkWork(wav, queue, plan, parts, sequencer, bufferSamples);
+        var workers = Enumerable.Range(0, Math.Min(_options.Parallelism, chunks.Count - reused.Count))
+            .Select(_ => RunWorkerAsync(work, stop))
             .ToArray();
         await Task.WhenAll(workers);
-        return utterances;
+        return parts;
     }
 
-    private async Task RunWorkerAsync(PcmWav wav, ChunkQueue queue, Utterance[] utterances, int bufferSamples, CancellationTokenSource stop)
+    private sealed record ChunkWork(PcmWav Wav, ChunkQueue Queue, string Plan, TranscribedPart[] Parts, PartSequencer Sequencer, int BufferSamples);
+
+    private async Task RunWorkerAsync(ChunkWork work, CancellationTokenSource stop)
     {
         await _decoderSlots.WaitAsync(stop.Token);
         try
         {
             // Decoding blocks for seconds in native code: a dedicated thread, not a thread-pool thread the silo needs.
             await Task.Factory.StartNew(
-                () => DecodeChunks(wav, queue, utterances, bufferSamples, stop.Token),
+                () => DecodeChunks(work, stop.Token),
                 stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -114,26 +125,29 @@ public sealed class LocalTranscriber : ITranscriber
         }
     }
 
-    private void DecodeChunks(PcmWav wav, ChunkQueue queue, Utterance[] utterances, int bufferSamples, CancellationToken cancellationToken)
+    private void DecodeChunks(ChunkWork work, CancellationToken cancellationToken)
     {
         Decoder? decoder = null;
-        var buffer = new short[bufferSamples];
+        var buffer = new short[work.BufferSamples];
         try
         {
-            while (!cancellationToken.IsCancellationRequested && queue.TryTake(out var chunk))
+            while (!cancellationToken.IsCancellationRequested && work.Queue.TryTake(out var chunk))
             {
+                var utterance = Utterance.Empty;
                 if (chunk.HasSound)
                 {
                     // Loaded on the first chunk with sound only: a worker that finds no such work costs nothing.
                     decoder ??= Decoder.Create(_model);
-                    var read = wav.Read(chunk.SoundStartSample, buffer.AsSpan(0, chunk.SoundSampleCount));
-                    utterances[chunk.Index] = decoder.Decode(buffer.AsSpan(0, read));
+                    var read = work.Wav.Read(chunk.SoundStartSample, buffer.AsSpan(0, chunk.SoundSampleCount));
+                    utterance = decoder.Decode(buffer.AsSpan(0, read));
                 }
-                else
-                {
-                    utterances[chunk.Index] = Utterance.Empty;
-                }
-                queue.Complete(chunk);
+
+                var segments = Segments(chunk, utterance).ToList();
+                var part = new TranscribedPart(work.Plan, chunk.Index, work.Parts.Length, Math.Round(chunk.StartSeconds, 3), Math.Round(chunk.EndSeconds, 3),
+                    string.Join(' ', segments.Select(s => s.Text)), "en", segments);
+                work.Parts[chunk.Index] = part;
+                work.Queue.Complete(chunk);
+                work.Sequencer.Finished(part);
             }
             cancellationToken.ThrowIfCancellationRequested();
         }
@@ -168,11 +182,11 @@ public sealed class LocalTranscriber : ITranscriber
         new(words[0].Start, words[^1].End, string.Join(' ', words.Select(w => w.Text)), Words: words);
 
     /// <summary>Hands out chunks in order to the workers and reports the share of the audio decoded.</summary>
-    private sealed class ChunkQueue(IReadOnlyList<SpeechChunk> chunks, long totalSamples, IProgress<double>? progress)
+    private sealed class ChunkQueue(IReadOnlyList<SpeechChunk> chunks, int first, long totalSamples, IProgress<double>? progress)
     {
         private readonly Lock _progressLock = new();
-        private int _next = -1;
-        private long _doneSamples;
+        private int _next = first - 1;
+        private long _doneSamples = chunks.Take(first).Sum(c => (long)c.SampleCount);
 
         public bool TryTake([NotNullWhen(true)] out SpeechChunk? chunk)
         {

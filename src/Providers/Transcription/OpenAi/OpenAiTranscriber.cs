@@ -57,7 +57,16 @@ public sealed class OpenAiTranscriber : ITranscriber
         progress?.Report(0);
         if (new FileInfo(upload).Length <= _options.MaxUploadBytes)
         {
+            // One part: the whole file.
+            var single = TranscriptParts.Plan(Name, Model, [(0, input.DurationSeconds)]);
+            if (TranscriptParts.Reusable(input.Resume, single, 1) is [{ } stored])
+            {
+                progress?.Report(1);
+                return Merge([FromPart(stored)]);
+            }
+
             var whole = await TranscribeFileAsync(client, upload, offset: 0, windowEnd: null, input.DurationSeconds, input.LanguageHint, cancellationToken).ConfigureAwait(false);
+            input.Parts?.Report(ToPart(whole, single, 0, 1, 0, input.DurationSeconds));
             progress?.Report(1);
             return Merge([whole]);
         }
@@ -70,15 +79,25 @@ public sealed class OpenAiTranscriber : ITranscriber
 
         var directory = Path.Combine(_options.TempDirectory is { Length: > 0 } temp ? temp : Path.GetTempPath(), $"openai-chunks-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
+        var plan = TranscriptParts.Plan(Name, Model, chunks.Select(c => (c.Start, c.End ?? duration)));
+        var reused = TranscriptParts.Reusable(input.Resume, plan, chunks.Count);
+        var sequencer = new PartSequencer(input.Parts, reused.Count);
         var results = new ChunkTranscript?[chunks.Count];
-        var done = 0;
+        for (var i = 0; i < reused.Count; i++)
+        {
+            results[i] = FromPart(reused[i]);
+        }
+
+        var done = reused.Count;
         var progressLock = new object();
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.Parallelism), CancellationToken = cancellationToken };
-            await Parallel.ForEachAsync(chunks, parallel, async (chunk, token) =>
+            await Parallel.ForEachAsync(chunks.Skip(reused.Count), parallel, async (chunk, token) =>
             {
-                results[chunk.Index] = await TranscribeChunkAsync(client, source, chunk, bitrate, directory, duration, input.LanguageHint, token).ConfigureAwait(false);
+                var result = await TranscribeChunkAsync(client, source, chunk, bitrate, directory, duration, input.LanguageHint, token).ConfigureAwait(false);
+                results[chunk.Index] = result;
+                sequencer.Finished(ToPart(result, plan, chunk.Index, chunks.Count, chunk.Start, chunk.End ?? duration));
                 lock (progressLock)
                 {
                     progress?.Report(++done / (double)chunks.Count);
@@ -176,6 +195,11 @@ public sealed class OpenAiTranscriber : ITranscriber
     private bool IsVerbose => string.Equals(_options.ResponseFormat, "verbose_json", StringComparison.OrdinalIgnoreCase);
 
     private bool IsDiarized => string.Equals(_options.ResponseFormat, "diarized_json", StringComparison.OrdinalIgnoreCase);
+
+    private static TranscribedPart ToPart(ChunkTranscript result, string plan, int index, int count, double start, double end) =>
+        new(plan, index, count, Math.Round(start, 3), Math.Round(end, 3), result.Text, result.Language, result.Segments);
+
+    private static ChunkTranscript FromPart(TranscribedPart part) => new(part.Text, part.Language, part.Segments);
 
     private Transcript Merge(IReadOnlyList<ChunkTranscript> parts)
     {
