@@ -10,6 +10,9 @@
 #      Then (--rounds R) R-1 more rounds of (d) the pipeline again and (e) the raw transcriber again, each pipeline run
 #      bracketed by two raw runs: the ratio of each round and their median (this machine's transcription speed drifts
 #      by 10% from one run to the next, so one round is not enough to tell 1.05 from 1.10).
+#   1f. (--live-pairs P) the live transcript's cost: P pairs of pipeline runs on the same video, one without a client
+#      and one with a SignalR client connected (bench/Pipeline/live-client.mjs, receiving every transcript_partial),
+#      alternating; the transcribing step's time with / without, and when the first part reached the client.
 #   2. a ~1 GB 1080p video through the same pipeline, sampling the silo's and the API's RSS (VmRSS every
 #      0.5 s, VmHWM reset before the run with /proc/PID/clear_refs and read at the end).
 # Before each measurement it waits (up to --wait-quiet) until other processes leave the CPU alone, and it records
@@ -17,9 +20,10 @@
 # Everything lives under .data/bench-pipeline/ (gitignored); the generated media, the blob store and the database
 # are deleted on exit, results stay in .data/bench-pipeline/results/<timestamp>/.
 #
-# Usage: bench/Pipeline/run.sh [--minutes M] [--rounds R] [--big-mb N] [--wait-quiet S] [--keep-media]
+# Usage: bench/Pipeline/run.sh [--minutes M] [--rounds R] [--live-pairs P] [--big-mb N] [--wait-quiet S] [--keep-media]
 #   --minutes M      length of the speech video (default 10)
 #   --rounds R       pipeline runs on the speech video, each between two raw transcriber runs (default 3)
+#   --live-pairs P   pairs of runs without / with a live-transcript client (default 2; 0 skips part 1f)
 #   --big-mb N       size of the big video in MiB (default 1024; 0 skips part 2)
 #   --wait-quiet S   before each measurement, wait up to S seconds for other processes to stop using the CPU (default 600)
 #   --keep-media     keep the generated videos in .data/bench-pipeline/media (they are big; never commit them)
@@ -46,6 +50,7 @@ export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 MINUTES=10
 ROUNDS=3
+LIVE_PAIRS=2
 BIG_MB=1024
 WAIT_QUIET=600
 KEEP_MEDIA=0
@@ -53,10 +58,11 @@ while (($#)); do
   case $1 in
     --minutes) MINUTES=${2:?--minutes needs a value}; shift 2 ;;
     --rounds) ROUNDS=${2:?--rounds needs a value}; shift 2 ;;
+    --live-pairs) LIVE_PAIRS=${2:?--live-pairs needs a value}; shift 2 ;;
     --big-mb) BIG_MB=${2:?--big-mb needs a value}; shift 2 ;;
     --wait-quiet) WAIT_QUIET=${2:?--wait-quiet needs a value}; shift 2 ;;
     --keep-media) KEEP_MEDIA=1; shift ;;
-    -h | --help) sed -n '3,26p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,30p' "$0"; exit 0 ;;
     *) ma_die "unknown option $1 (see bench/Pipeline/run.sh --help)" ;;
   esac
 done
@@ -412,6 +418,7 @@ upload() {
 run_project() {
   local upload_id=$1 title=$2 out=$3 t0 created p line status last=
   t0=$(now)
+  PROJECT_T0=$t0
   created=$(api POST /api/projects "$(jq -nc --arg u "$upload_id" --arg t "$title" '{uploadId: $u, title: $t}')")
   PROJECT_ID=$(jq -r .id <<<"$created")
   POLLS=0
@@ -629,6 +636,39 @@ for ((round = 2; round <= ROUNDS; round++)); do
   RAW_BEFORE_S=$RAW_AFTER_S
 done
 
+# --------------------------------------------------------------------------- 1f: the live transcript's cost
+# Pairs of pipeline runs on the same video: without a client, then with a SignalR client that receives every part of
+# the live transcript (the order alternates between pairs, so a drift of the machine's speed does not favour one side).
+LIVE_FILE="$RESULTS/live.jsonl"
+: >"$LIVE_FILE"
+live_run() {
+  local pair=$1 client=$2 client_pid= client_out="$RESULTS/live-client-$1-$2.json"
+  wait_quiet "live pair $pair ($client)"
+  upload "$TALK" video/mp4
+  if [[ $client == with ]]; then
+    MA_NODE_MODULES="$ROOT/tools/node_modules" node bench/Pipeline/live-client.mjs "http://127.0.0.1:$API_PORT" "$API_KEY" \
+      >"$client_out" 2>"$LOGS/live-client-$pair.log" &
+    client_pid=$!
+    for ((i = 0; i < 100; i++)); do grep -q connected "$LOGS/live-client-$pair.log" 2>/dev/null && break; sleep 0.1; done
+    grep -q connected "$LOGS/live-client-$pair.log" || ma_die "the live client did not connect: $(cat "$LOGS/live-client-$pair.log")"
+  fi
+  run_project "$UPLOAD_ID" "bench live pair $pair, $client client" "$RESULTS/project-live-$pair-$client.json"
+  local seen='null'
+  if [[ -n $client_pid ]]; then
+    wait "$client_pid" || ma_die "the live client failed: $(cat "$LOGS/live-client-$pair.log")"
+    seen=$(jq -c --argjson t0 "$PROJECT_T0" '{parts, partsInOrder, segments,
+      firstPartSeconds: ((.firstPartAt / 1000 - $t0) * 10 | round / 10), transcriptReadySeconds: ((.readyAt / 1000 - $t0) * 10 | round / 10)}' "$client_out")
+  fi
+  jq -nc --argjson pair "$pair" --arg client "$client" --argjson p "$PIPE_S" --argjson steps "$(step_times "$RESULTS/project-live-$pair-$client.json")" \
+    --argjson seen "$seen" --argjson events "$(project_events "$PROJECT_ID")" \
+    '{pair: $pair, client: $client, pipelineSeconds: $p, transcribingStepSeconds: ([$steps.steps[] | select(.name == "transcribing") | .seconds] | first),
+      partsPublished: ($events.transcript_partial // 0), clientSaw: $seen}' >>"$LIVE_FILE"
+  log "live pair $pair, $client client: pipeline ${PIPE_S} s; $(tail -n 1 "$LIVE_FILE")"
+}
+for ((pair = 1; pair <= LIVE_PAIRS; pair++)); do
+  if ((pair % 2 == 1)); then live_run "$pair" without; live_run "$pair" with; else live_run "$pair" with; live_run "$pair" without; fi
+done
+
 # --------------------------------------------------------------------------- 2: memory for a ~1 GB input
 BIG_JSON=null
 if ((BIG_MB > 0)); then
@@ -692,7 +732,7 @@ SUMMARY=$(jq -n \
   --argjson siloHwm "$TALK_SILO_HWM" --argjson apiHwm "$TALK_API_HWM" --argjson sameText "$SAME_TEXT" --argjson polls "$TALK_POLLS" \
   --argjson pipelineWords "$(jq '[.segments[] | (.words // [] | length)] | add // 0' "$RESULTS/pipeline-transcript.json")" \
   --argjson big "$BIG_JSON" --slurpfile phases "$PHASES" --slurpfile quiet "$RESULTS/quiet.jsonl" \
-  --argjson idleSilo "$IDLE_SILO_KB" --argjson idleApi "$IDLE_API_KB" --slurpfile rounds "$ROUNDS_FILE" '
+  --argjson idleSilo "$IDLE_SILO_KB" --argjson idleApi "$IDLE_API_KB" --slurpfile rounds "$ROUNDS_FILE" --slurpfile live "$LIVE_FILE" '
   def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
   ($rounds | map(. + {ratio: (.pipelineSeconds / ($rawFfmpeg + (.rawBeforeSeconds + .rawAfterSeconds) / 2) * 100 | round / 100),
                       transcribingStepSeconds: ([.steps[] | select(.name == "transcribing") | .seconds] | first),
@@ -722,6 +762,14 @@ SUMMARY=$(jq -n \
       rounds: $rounds,
       ratioMedian: ($rounds | map(.ratio) | median)
     },
+    live: (if ($live | length) > 0 then {
+      runs: $live,
+      transcribingWithoutMedian: ([$live[] | select(.client == "without") | .transcribingStepSeconds] | median),
+      transcribingWithMedian: ([$live[] | select(.client == "with") | .transcribingStepSeconds] | median),
+      pipelineWithoutMedian: ([$live[] | select(.client == "without") | .pipelineSeconds] | median),
+      pipelineWithMedian: ([$live[] | select(.client == "with") | .pipelineSeconds] | median)
+    } | . + {transcribingRatio: (.transcribingWithMedian / .transcribingWithoutMedian * 100 | round / 100),
+             pipelineRatio: (.pipelineWithMedian / .pipelineWithoutMedian * 100 | round / 100)} else null end),
     big: $big,
     phases: $phases, quietChecks: $quiet
   }')
@@ -766,6 +814,16 @@ jq -r '
   "",
   "Events the project published: \(.talk.pipeline.events | to_entries | map("\(.key) \(.value)") | join(", ")); status polls: \(.talk.pipeline.statusPolls)",
   "",
+  (if .live then
+    "### Live transcript: \(.live.runs | length / 2) pairs without / with a connected SignalR client",
+    "",
+    "| pair | client | pipeline (s) | transcribing step (s) | parts published | client got (in order) | first part / transcript_ready at the client (s after POST) |",
+    "|---:|---|---:|---:|---:|---|---|",
+    (.live.runs[] | "| \(.pair) | \(.client) | \(.pipelineSeconds | s) | \(.transcribingStepSeconds | s) | \(.partsPublished) | \(if .clientSaw then "\(.clientSaw.parts) (\(.clientSaw.partsInOrder))" else "-" end) | \(if .clientSaw then "\(.clientSaw.firstPartSeconds) / \(.clientSaw.transcriptReadySeconds)" else "-" end) |"),
+    "",
+    "**Transcribing step with / without a client (medians): \(.live.transcribingWithMedian | s) / \(.live.transcribingWithoutMedian | s) s = \(.live.transcribingRatio); whole pipeline: \(.live.pipelineRatio)**",
+    ""
+  else empty end),
   (if .big then
     "### Big file: \(.big.bytes / 1048576 | round) MiB, \(.big.media.width)x\(.big.media.height), \(.big.media.durationSeconds | s) s",
     "",
