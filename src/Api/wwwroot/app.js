@@ -421,11 +421,14 @@
 
   let project = null;
   let segments = [];
+  // The live transcript while the project is transcribed: the parts shown so far (0..partsShown-1), in time order.
+  let transcriptPartial = false;
+  let partsShown = 0;
   let pendingSeek = null;
   let projectRefresh = null;
 
   async function openProject(id, at) {
-    project = null; segments = [];
+    project = null; segments = []; transcriptPartial = false; partsShown = 0;
     pendingSeek = at !== null && at !== undefined && at !== '' ? Number(at) : null;
     for (const box of ['transcript-box', 'analysis-box', 'content-box', 'speakers-box']) $(box).hidden = true;
     $('transcript').textContent = '';
@@ -435,6 +438,7 @@
     await refreshProject(id);
     onEvent = (event) => {
       if (event.projectId !== id || !isProjectEvent(event)) return;
+      if (event.kind === 'transcript_partial' || event.kind === 'transcript_reset') { liveTranscript(id, event); return; }
       clearTimeout(projectRefresh);
       projectRefresh = setTimeout(() => refreshProject(id).catch((error) => { $('project-error').textContent = error.message; }), 300);
     };
@@ -468,7 +472,8 @@
     }
     const steps = project.steps || [];
     const reached = (name) => steps.some((s) => s.name === name && s.status === 'completed');
-    if ((reached('transcribing') || project.status === 'completed') && segments.length === 0) await loadTranscript(id);
+    if ((reached('transcribing') || project.status === 'completed') && (segments.length === 0 || transcriptPartial)) await loadTranscript(id);
+    else if (project.step === 'transcribing' && !transcriptPartial && segments.length === 0) await loadTranscript(id);
     if ((reached('analyzing') || project.status === 'completed') && $('analysis-box').hidden) await loadAnalysis(id);
     if (project.status === 'completed' && $('content-box').hidden) await loadContent(id);
     if (previous && previous.status !== project.status) announce(`The project is ${project.status}.`);
@@ -485,18 +490,52 @@
   async function loadTranscript(id) {
     let transcript;
     try { transcript = await api(`/api/projects/${id}/transcript`); } catch (error) { if (error.status === 404) return; throw error; }
+    if (parseHash().parts[1] !== id) return;
     segments = transcript.segments || [];
+    transcriptPartial = !!transcript.partial;
+    partsShown = transcript.partial ? transcript.parts || 0 : 0;
     $('transcript-box').hidden = false;
-    $('transcript').replaceChildren(...segments.map((segment, index) => h('li', {},
-      h('button', { type: 'button', className: 'line', dataset: { index, start: segment.start }, onclick: () => seek(segment.start, true) },
-        h('span', { className: 'stamp' }, time(segment.start)),
-        segment.speaker ? h('span', { className: 'speaker' }, `${segment.speaker}: `) : null,
-        segment.text))));
+    $('transcript').replaceChildren(...segments.map(transcriptLine));
+    showLiveState(transcript.partsTotal);
     const talk = new Map();
     for (const s of segments) if (s.speaker) talk.set(s.speaker, (talk.get(s.speaker) || 0) + (s.end - s.start));
     $('speakers-box').hidden = talk.size === 0;
     $('speakers').replaceChildren(...[...talk].map(([name, seconds]) => h('li', {}, `${name}: ${time(seconds)} spoken`)));
-    if (pendingSeek !== null) { const at = pendingSeek; pendingSeek = null; seek(at, false); }
+    if (pendingSeek !== null && !transcriptPartial) { const at = pendingSeek; pendingSeek = null; seek(at, false); }
+  }
+
+  function transcriptLine(segment, index) {
+    return h('li', {},
+      h('button', { type: 'button', className: 'line', dataset: { index, start: segment.start }, onclick: () => seek(segment.start, true) },
+        h('span', { className: 'stamp' }, time(segment.start)),
+        segment.speaker ? h('span', { className: 'speaker' }, `${segment.speaker}: `) : null,
+        segment.text));
+  }
+
+  function showLiveState(total) {
+    $('transcript-live').hidden = !transcriptPartial;
+    $('transcript-live').textContent = transcriptPartial
+      ? `Live: transcribing… ${partsShown}${total ? ` of ${total}` : ''} parts so far; lines appear as they are recognised.` : '';
+    $('transcript-exports').hidden = transcriptPartial;
+  }
+
+  /** A part of the live transcript: appended when it is the next one; a gap (missed events) or a reset reloads the parts so far. */
+  function liveTranscript(id, event) {
+    if (!transcriptPartial && segments.length > 0) return; // the final transcript is shown already
+    const part = event.data && event.data.part;
+    if (event.kind === 'transcript_reset' || part > partsShown) {
+      loadTranscript(id).catch(() => {});
+      return;
+    }
+    if (part < partsShown) return; // had it already
+    transcriptPartial = true;
+    const added = event.data.segments || [];
+    const list = $('transcript');
+    added.forEach((segment, i) => list.append(transcriptLine(segment, segments.length + i)));
+    segments = segments.concat(added);
+    partsShown = part + 1;
+    $('transcript-box').hidden = false;
+    showLiveState(event.data.parts);
   }
 
   function seek(seconds, play) {
