@@ -1,3 +1,4 @@
+using MediaActors.Providers.Transcription;
 using MediaActors.Grains.Projects;
 using MediaActors.Providers;
 
@@ -150,6 +151,52 @@ public sealed class ProjectGrainTests(ProjectTestCluster cluster) : IClassFixtur
         release.TrySetResult();
         await cluster.Store.WaitForAsync(id, "completed");
         Assert.Equal(1, cluster.Store.RowsOf(id, "transcript"));
+    }
+
+    [Fact]
+    public async Task Transcript_parts_are_published_once_in_order_across_attempts_and_a_new_plan_resets_them()
+    {
+        var id = Guid.NewGuid();
+        var grain = cluster.Client.GetGrain<IProjectGrain>(id);
+        static TranscribedPart Part(string plan, int index) =>
+            new(plan, index, 4, index * 10, index * 10 + 10, $"{plan} part {index}", "en", [new TranscriptSegment(index * 10, index * 10 + 1, $"{plan} part {index}")]);
+        var answers = new List<bool>();
+
+        // The first attempt: parts 0 and 1 (1 twice), a part out of order, then a transient failure.
+        cluster.Steps.Then(id, ProjectStep.Transcribing, async (request, _, _) =>
+        {
+            foreach (var part in new[] { Part("a", 0), Part("a", 1), Part("a", 1), Part("a", 3) })
+            {
+                answers.Add(await grain.TranscriptPart(request.AttemptId, part));
+            }
+
+            answers.Add(await grain.TranscriptPart(Guid.NewGuid(), Part("a", 2)));
+            throw StepException.Retryable("The decoder crashed.");
+        });
+        // The retry: it repeats part 1 (not read back), goes on with part 2, then its settings changed: plan b from 0.
+        cluster.Steps.Then(id, ProjectStep.Transcribing, async (request, _, _) =>
+        {
+            foreach (var part in new[] { Part("a", 1), Part("a", 2), Part("b", 0) })
+            {
+                answers.Add(await grain.TranscriptPart(request.AttemptId, part));
+            }
+
+            return ScriptedSteps.Output(ProjectStep.Transcribing);
+        });
+        await grain.Create(new CreateProject("user-1", "t", new ProjectSource(ProjectSource.UrlKind, null, "https://example.com/a.mp4", "direct"), true));
+        await cluster.Store.WaitForAsync(id, "retry_scheduled");
+        cluster.Clock.Advance(ProjectTestCluster.RetryBackoff);
+        await cluster.Store.WaitForAsync(id, "completed");
+
+        // Every call of the current attempt is answered true (go on); the stranger's false.
+        Assert.Equal([true, true, true, true, false, true, true, true], answers);
+        var live = cluster.Store.Events(id).Where(e => e.Kind is "transcript_partial" or "transcript_reset" or "transcript_ready").ToList();
+        Assert.Equal(["transcript_partial a part 0", "transcript_partial a part 1", "transcript_partial a part 2", "transcript_reset", "transcript_partial b part 0", "transcript_ready"],
+            live.Select(e => e.Kind == "transcript_partial" ? $"{e.Kind} {System.Text.Json.JsonDocument.Parse(e.Payload).RootElement.GetProperty("text").GetString()}" : e.Kind));
+        Assert.Contains("\"parts\":1", live[^1].Payload);
+        // The parts went to the store with their events; the reset asked it to drop plan a's, and the transcript drops the rest.
+        Assert.Equal([(0, "a"), (1, "a"), (2, "a"), (0, "b")], cluster.Store.Parts(id).Select(p => (p.Index, p.Plan)));
+        Assert.Equal(1, cluster.Store.RowsOf(id, "clear parts"));
     }
 }
 

@@ -221,8 +221,26 @@ public sealed class RecordingStore : IProjectStore
         }
     }
 
+    /// <summary>The transcript parts flushed, in the order they were written.</summary>
+    public IReadOnlyList<TranscribedPart> Parts(Guid project) => [.. _parts.Where(p => p.Project == project).Select(p => p.Part)];
+
+    private readonly ConcurrentQueue<(Guid Project, TranscribedPart Part)> _parts = new();
+
     public Task FlushAsync(Guid projectId, ProjectState state, CancellationToken cancellationToken = default)
     {
+        if (state.Partial is { } partial)
+        {
+            if (partial.Clear)
+            {
+                Rows.Enqueue((projectId, "clear parts"));
+            }
+
+            foreach (var part in partial.Pending)
+            {
+                _parts.Enqueue((projectId, part));
+            }
+        }
+
         var events = _events.GetOrAdd(projectId, _ => new());
         lock (events)
         {
