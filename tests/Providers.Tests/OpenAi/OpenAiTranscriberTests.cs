@@ -1,6 +1,7 @@
 using MediaActors.Providers.OpenAi;
 using MediaActors.Providers.Tests.Fakes;
 using MediaActors.Providers.Transcription;
+using MediaActors.Providers.Tests.Transcription;
 using MediaActors.Providers.Transcription.OpenAi;
 
 namespace MediaActors.Providers.Tests.OpenAi;
@@ -364,17 +365,6 @@ public sealed class OpenAiTranscriberTests : IAsyncLifetime
         Assert.Equal([2, 3], rest.Select(p => p.Index));
         Assert.Equal(transcript.Text, resumed.Text);
         Assert.Equal(transcript.Segments.Select(s => (s.Start, s.Text)), resumed.Segments.Select(s => (s.Start, s.Text)));
-    }
-
-    private sealed class PartLog(List<TranscribedPart> parts) : IProgress<TranscribedPart>
-    {
-        public void Report(TranscribedPart value)
-        {
-            lock (parts)
-            {
-                parts.Add(value);
-            }
-        }
     }
 
     private OpenAiTranscriptionOptions Options() => new() { TempDirectory = _audio.ChunkDirectory };

@@ -13,7 +13,7 @@ public sealed class LiveTranscriptPartsTests(LibriVoxAudio audio) : IClassFixtur
     public async Task Parts_come_in_time_order_and_joined_they_are_the_transcript()
     {
         var parts = new List<TranscribedPart>();
-        var input = new TranscriptionInput(audio.AllClips, null, 0) { Parts = new Collect(parts) };
+        var input = new TranscriptionInput(audio.AllClips, null, 0) { Parts = new PartLog(parts) };
         var transcript = await Transcriber().TranscribeAsync(input, null, CancellationToken.None);
 
         Assert.True(parts.Count >= 3, $"{parts.Count} parts");
@@ -53,7 +53,7 @@ public sealed class LiveTranscriptPartsTests(LibriVoxAudio audio) : IClassFixtur
     public async Task A_later_attempt_reuses_the_stored_parts_and_reports_only_the_rest()
     {
         var first = new List<TranscribedPart>();
-        var whole = await Transcriber().TranscribeAsync(new TranscriptionInput(audio.AllClips, null, 0) { Parts = new Collect(first) }, null, CancellationToken.None);
+        var whole = await Transcriber().TranscribeAsync(new TranscriptionInput(audio.AllClips, null, 0) { Parts = new PartLog(first) }, null, CancellationToken.None);
 
         // The first two parts were stored by an attempt that died; marked so that reuse shows in the result.
         var stored = first.Take(2).Select(p => p with
@@ -63,7 +63,7 @@ public sealed class LiveTranscriptPartsTests(LibriVoxAudio audio) : IClassFixtur
         }).ToList();
         var rest = new List<TranscribedPart>();
         var resumed = await Transcriber().TranscribeAsync(
-            new TranscriptionInput(audio.AllClips, null, 0) { Parts = new Collect(rest), Resume = new TranscriptionResume(first[0].Plan, stored) }, null,
+            new TranscriptionInput(audio.AllClips, null, 0) { Parts = new PartLog(rest), Resume = new TranscriptionResume(first[0].Plan, stored) }, null,
             CancellationToken.None);
 
         Assert.Equal(Enumerable.Range(2, first.Count - 2), rest.Select(p => p.Index));
@@ -73,24 +73,13 @@ public sealed class LiveTranscriptPartsTests(LibriVoxAudio audio) : IClassFixtur
         // Parts of another plan (the audio cut otherwise) are not reused: everything is transcribed and reported again.
         var again = new List<TranscribedPart>();
         var fresh = await Transcriber().TranscribeAsync(
-            new TranscriptionInput(audio.AllClips, null, 0) { Parts = new Collect(again), Resume = new TranscriptionResume("local-pocketsphinx/pocketsphinx-en-us/other", stored) },
+            new TranscriptionInput(audio.AllClips, null, 0) { Parts = new PartLog(again), Resume = new TranscriptionResume("local-pocketsphinx/pocketsphinx-en-us/other", stored) },
             null, CancellationToken.None);
         Assert.Equal(first.Count, again.Count);
         Assert.Equal(whole.Segments, fresh.Segments, SegmentComparer.Instance);
     }
 
     private static TranscribedPart Part(int index) => new("plan", index, 5, index, index + 1, $"part {index}", "en", []);
-
-    private sealed class Collect(List<TranscribedPart> parts) : IProgress<TranscribedPart>
-    {
-        public void Report(TranscribedPart value)
-        {
-            lock (parts)
-            {
-                parts.Add(value);
-            }
-        }
-    }
 
     private sealed class CollectIndex(List<int> indexes) : IProgress<TranscribedPart>
     {
