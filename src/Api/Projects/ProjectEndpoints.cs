@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using MediaActors.Api.Auth;
+using MediaActors.Api.Idempotency;
 using MediaActors.Providers.Ingestion;
 using MediaActors.Grains.Projects;
 using MediaActors.Providers.Storage;
@@ -16,7 +17,7 @@ public static class ProjectEndpoints
     public static void MapProjects(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/projects").RequireAuthorization().WithTags("Projects");
-        group.MapPost("/", CreateAsync);
+        group.MapPost("/", CreateAsync).WithIdempotencyKey();
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/transcript", (Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => TranscriptAsync(id, "json", http, db, ct));
@@ -56,13 +57,14 @@ public static class ProjectEndpoints
             return Problems.BadRequest("Give exactly one of uploadId (a completed or running direct upload) or url (a video link).");
         }
 
-        var projectId = Guid.CreateVersion7();
+        var projectId = http.CreateId();
         ProjectSource source;
         var uploadComplete = true;
         if (request.UploadId is { } uploadId)
         {
+            // Linked to this project already when a retry with the same Idempotency-Key creates it again.
             await using var link = db.CreateCommand(
-                "UPDATE uploads SET project_id = $3 WHERE id = $1 AND user_id = $2 AND project_id IS NULL AND status <> 'expired' RETURNING status, file_name");
+                "UPDATE uploads SET project_id = $3 WHERE id = $1 AND user_id = $2 AND (project_id IS NULL OR project_id = $3) AND status <> 'expired' RETURNING status, file_name");
             link.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
             link.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
             link.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
