@@ -60,7 +60,8 @@ public static class IdempotencyKeys
     public static byte[] Fingerprint(string method, string route, ReadOnlySpan<byte> body)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"v1\n{method.ToUpperInvariant()}\n{route}\n"));
+        // Lengths first, so that no route and body can pass for another route and body.
+        hash.AppendData(Encoding.UTF8.GetBytes($"v1 {method.ToUpperInvariant()} {route.Length}:{route} {body.Length}:"));
         hash.AppendData(body);
         return hash.GetHashAndReset();
     }
