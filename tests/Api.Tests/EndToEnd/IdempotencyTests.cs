@@ -126,6 +126,24 @@ public sealed class IdempotencyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_key_past_its_lifetime_counts_as_unused()
+    {
+        var user = NewUser();
+        using var http = As(user);
+        var first = await PostAsync(http, "/api/uploads", Json(new { fileName = "a.mp4", contentType = "video/mp4", sizeBytes = 1000 }), "old-key");
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+
+        // 24 hours later (moved back instead of waited for): the key is free for any request, and makes a new thing.
+        await _cluster.Database.ExecuteAsync($"UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE user_id = '{user}'");
+        var later = await PostAsync(http, "/api/uploads", Json(new { fileName = "b.mp4", contentType = "video/mp4", sizeBytes = 1000 }), "old-key");
+        Assert.Equal(HttpStatusCode.Created, later.Status);
+        Assert.False(later.Replayed);
+        Assert.NotEqual(first.Location, later.Location);
+        Assert.Equal(2, await CountAsync("uploads", user));
+        Assert.Equal(later.Essence, (await PostAsync(http, "/api/uploads", Json(new { fileName = "b.mp4", contentType = "video/mp4", sizeBytes = 1000 }), "old-key")).Essence);
+    }
+
+    [Fact]
     public async Task Keys_are_per_user_another_user_with_the_same_key_and_body_gets_a_thing_of_their_own()
     {
         var (alice, bob) = (NewUser(), NewUser());
@@ -200,6 +218,14 @@ public sealed class IdempotencyTests : IAsyncLifetime
         Assert.False(rerun.Replayed);
         Assert.Equal(jobId, rerun.Json.GetProperty("id").GetString());
         Assert.Equal(1, await CountAsync("publish_jobs", user));
+
+        // A folder watch: created once, answered the same.
+        var watch = Json(new { blobPrefix = "talks/", schedule = "PT1H" });
+        var folder = await PostAsync(http, "/api/publish/folders", watch, "folder-1");
+        Assert.Equal(HttpStatusCode.Created, folder.Status);
+        Assert.Equal($"/api/publish/folders/{folder.Json.GetProperty("id").GetString()}", folder.Location);
+        Assert.Equal(folder.Essence, (await PostAsync(http, "/api/publish/folders", watch, "folder-1")).Essence);
+        Assert.Equal(1, await CountAsync("publish_folders", user));
     }
 
     [Fact]
