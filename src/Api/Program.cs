@@ -36,7 +36,7 @@ builder.Services.AddSingleton<EventFeed>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
 builder.Services.AddSingleton<EventRelay>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(o => o.AddIdempotencyKeyHeader());
 
 var app = builder.Build();
 app.UseExceptionHandler();

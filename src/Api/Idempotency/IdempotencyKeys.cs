@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 
 namespace MediaActors.Api.Idempotency;
 
@@ -18,8 +20,7 @@ public sealed record IdempotencyKeyRefused(string Reason);
 
 /// <summary>What the middleware tells a create endpoint about the key of its request.</summary>
 /// <param name="ResourceId">The id of what the request creates, reserved for the key: the same on every retry with it.</param>
-/// <param name="Resumed">True when an earlier request with the key failed or died before answering (it may have created it already).</param>
-public sealed record IdempotentRequest(Guid ResourceId, bool Resumed);
+public sealed record IdempotentRequest(Guid ResourceId);
 
 /// <summary>
 /// Safe retries of the create endpoints (issue 13): the same <c>Idempotency-Key</c> from the same user within
@@ -68,6 +69,27 @@ public static class IdempotencyKeys
 
     /// <summary>Runs the create endpoints marked with <see cref="WithIdempotencyKey"/> once per key (after authentication and the body guard).</summary>
     public static IApplicationBuilder UseIdempotencyKeys(this IApplicationBuilder app) => app.UseMiddleware<IdempotencyMiddleware>();
+
+    /// <summary>Documents the optional <c>Idempotency-Key</c> header on the create endpoints that take it in the OpenAPI document.</summary>
+    public static OpenApiOptions AddIdempotencyKeyHeader(this OpenApiOptions options) =>
+        options.AddOperationTransformer((operation, context, _) =>
+        {
+            if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IdempotentCreate>().Any())
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = Header,
+                    In = ParameterLocation.Header,
+                    Required = false,
+                    Description = "Optional: the same key and request from the same user within 24 h gets the first 2xx answer again " +
+                        $"({ReplayedHeader}: true) instead of a second creation; another request with the key is 422. 1 to 255 printable ASCII characters.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = MaxKeyLength },
+                });
+            }
+
+            return Task.CompletedTask;
+        });
 
     public static IServiceCollection AddIdempotencyKeys(this IServiceCollection services, IConfiguration configuration)
     {

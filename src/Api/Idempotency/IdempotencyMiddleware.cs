@@ -97,7 +97,7 @@ public sealed class IdempotencyMiddleware
             var reserved = Guid.CreateVersion7();
             if (unknown && await _store.TryClaimNewAsync(userId, key, fingerprint, reserved, token, http.RequestAborted))
             {
-                await RunClaimedAsync(http, userId, key, token, new IdempotentRequest(reserved, Resumed: false));
+                await RunClaimedAsync(http, userId, key, token, new IdempotentRequest(reserved));
                 return;
             }
 
@@ -122,7 +122,7 @@ public sealed class IdempotencyMiddleware
 
                 if (!record.Running && await _store.TryTakeOverAsync(userId, key, fingerprint, token, http.RequestAborted) is { } resourceId)
                 {
-                    await RunClaimedAsync(http, userId, key, token, new IdempotentRequest(resourceId, Resumed: true));
+                    await RunClaimedAsync(http, userId, key, token, new IdempotentRequest(resourceId));
                     return;
                 }
 

@@ -33,7 +33,9 @@ public static class ProjectEndpoints
         NetworkGuard guard, Microsoft.Extensions.Options.IOptions<LimitOptions> limits, CancellationToken cancellationToken)
     {
         var userId = http.User.UserId();
-        if (await InFlightAsync(db, userId, cancellationToken) >= limits.Value.MaxProjectsInFlight)
+        var projectId = http.CreateId();
+        // A retry that finds its project made already (Idempotency-Key) is not a new project in flight.
+        if (await InFlightAsync(db, userId, cancellationToken) >= limits.Value.MaxProjectsInFlight && !await ExistsAsync(db, projectId, userId, cancellationToken))
         {
             http.Response.Headers.RetryAfter = "30";
             return Results.Problem(title: "Too many projects in flight.",
@@ -57,7 +59,6 @@ public static class ProjectEndpoints
             return Problems.BadRequest("Give exactly one of uploadId (a completed or running direct upload) or url (a video link).");
         }
 
-        var projectId = http.CreateId();
         ProjectSource source;
         var uploadComplete = true;
         if (request.UploadId is { } uploadId)
@@ -302,6 +303,14 @@ public static class ProjectEndpoints
         await using var command = db.CreateCommand("SELECT count(*) FROM projects WHERE user_id = $1 AND status IN ('uploading', 'queued', 'processing')");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlDataSource db, Guid projectId, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND user_id = $2)");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>The upload's status, or null when the user has no such upload.</summary>

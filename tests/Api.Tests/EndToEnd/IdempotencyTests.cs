@@ -317,8 +317,13 @@ public sealed class IdempotencyTests : IAsyncLifetime
         var reserved = await _cluster.Database.ScalarAsync<Guid>("SELECT resource_id FROM idempotency_keys WHERE user_id = $1 AND response_status IS NULL AND claim_token IS NOT NULL", user);
         Assert.Equal(reserved, await _cluster.Database.ScalarAsync<Guid>("SELECT id FROM projects WHERE user_id = $1", user));
 
-        // A new host. While the dead host's claim still has its lease, a retry is told to come back later.
-        var fresh = await _cluster.StartApiAsync(s => s["Idempotency:WaitForInProgress"] = "00:00:00.300");
+        // A new host, allowing one project in flight (the user has it: the dead host's). While the dead host's claim still
+        // has its lease, a retry is told to come back later.
+        var fresh = await _cluster.StartApiAsync(s =>
+        {
+            s["Idempotency:WaitForInProgress"] = "00:00:00.300";
+            s["Limits:MaxProjectsInFlight"] = "1";
+        });
         using var toFresh = As(user, fresh);
         var early = await PostAsync(toFresh, "/api/projects", projectBody, "crash-1");
         Assert.Equal(HttpStatusCode.Conflict, early.Status);
@@ -334,10 +339,25 @@ public sealed class IdempotencyTests : IAsyncLifetime
         Assert.Equal($"/api/projects/{reserved}", retry.Location);
         Assert.Equal("Crash course", retry.Json.GetProperty("title").GetString());
         Assert.Equal(1, await CountAsync("projects", user));
+        // The retry was not counted as a second project in flight; a new one is.
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await PostAsync(toFresh, "/api/projects", Json(new { url = "https://example.com/talk.mp4" }), key: null)).Status);
         Assert.Equal(reserved, await _cluster.Database.ScalarAsync<Guid>("SELECT project_id FROM uploads WHERE user_id = $1", user));
 
         // From now on its answer is replayed, on any host.
         Assert.Equal(retry.Essence, (await PostAsync(http, "/api/projects", projectBody, "crash-1")).Essence);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_shows_the_header_on_the_create_endpoints_that_take_it()
+    {
+        var paths = (await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync("/openapi/v1.json"))).GetProperty("paths");
+        bool Takes(string path, string method) =>
+            paths.GetProperty(path).GetProperty(method).TryGetProperty("parameters", out var parameters)
+            && parameters.EnumerateArray().Any(p => p.GetProperty("name").GetString() == IdempotencyKeys.Header && p.GetProperty("in").GetString() == "header");
+        Assert.All(new[] { "/api/projects", "/api/uploads", "/api/publish", "/api/publish/folders", "/api/videos", "/api/videos/generate" },
+            path => Assert.True(Takes(path, "post"), path));
+        Assert.False(Takes("/api/keys", "post"));
+        Assert.False(Takes("/api/projects/{id}/cancel", "post"));
     }
 
     private static string NewUser() => $"idem-{Guid.NewGuid():N}"[..21];
