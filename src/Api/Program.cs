@@ -4,6 +4,7 @@ using MediaActors.Api.Notifications;
 using MediaActors.Api.Operator;
 using MediaActors.Api.Stats;
 using MediaActors.Api.Google;
+using MediaActors.Api.Idempotency;
 using MediaActors.Api.Projects;
 using MediaActors.Api.Publish;
 using MediaActors.Api.Realtime;
@@ -24,6 +25,7 @@ builder.Services.AddOperatorPolicy(builder.Configuration);
 builder.Services.AddOperator();
 builder.Services.AddHostedService<DevelopmentKey>();
 builder.Services.AddMediaActorsLimits(builder.Configuration, builder.WebHost);
+builder.Services.AddIdempotencyKeys(builder.Configuration);
 builder.Services.ConfigureHttpJsonOptions(o =>
 {
     o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
@@ -34,7 +36,7 @@ builder.Services.AddSingleton<EventFeed>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
 builder.Services.AddSingleton<EventRelay>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
-builder.Services.AddOpenApi();
+builder.Services.AddOpenApi(o => o.AddIdempotencyKeyHeader());
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -47,6 +49,7 @@ app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.UseJsonBodyGuard();
+app.UseIdempotencyKeys();
 app.MapOpenApi();
 app.MapServiceDefaults();
 app.MapKeys();

@@ -43,6 +43,9 @@ public static class GrainRegistration
         services.AddHostedService(sp => sp.GetRequiredService<UploadExpiryService>());
         services.AddSingleton<EventRetentionService>();
         services.AddHostedService(sp => sp.GetRequiredService<EventRetentionService>());
+        services.AddOptions<IdempotencyKeyExpiryOptions>().Bind(configuration.GetSection("Idempotency"));
+        services.AddSingleton<IdempotencyKeyExpiryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<IdempotencyKeyExpiryService>());
         services.AddOptions<SearchOptions>().Bind(configuration.GetSection("Search"));
         services.AddSingleton<ReembeddingService>();
         services.AddHostedService(sp => sp.GetRequiredService<ReembeddingService>());

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using MediaActors.Api.Auth;
+using MediaActors.Api.Idempotency;
 using MediaActors.Providers.Ingestion;
 using MediaActors.Grains.Projects;
 using MediaActors.Providers.Storage;
@@ -16,7 +17,7 @@ public static class ProjectEndpoints
     public static void MapProjects(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/projects").RequireAuthorization().WithTags("Projects");
-        group.MapPost("/", CreateAsync);
+        group.MapPost("/", CreateAsync).WithIdempotencyKey();
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", GetAsync);
         group.MapGet("/{id:guid}/transcript", (Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) => TranscriptAsync(id, "json", http, db, ct));
@@ -32,7 +33,9 @@ public static class ProjectEndpoints
         NetworkGuard guard, Microsoft.Extensions.Options.IOptions<LimitOptions> limits, CancellationToken cancellationToken)
     {
         var userId = http.User.UserId();
-        if (await InFlightAsync(db, userId, cancellationToken) >= limits.Value.MaxProjectsInFlight)
+        var projectId = http.CreateId();
+        // A retry that finds its project made already (Idempotency-Key) is not a new project in flight.
+        if (await InFlightAsync(db, userId, cancellationToken) >= limits.Value.MaxProjectsInFlight && !await ExistsAsync(db, projectId, userId, cancellationToken))
         {
             http.Response.Headers.RetryAfter = "30";
             return Results.Problem(title: "Too many projects in flight.",
@@ -56,13 +59,13 @@ public static class ProjectEndpoints
             return Problems.BadRequest("Give exactly one of uploadId (a completed or running direct upload) or url (a video link).");
         }
 
-        var projectId = Guid.CreateVersion7();
         ProjectSource source;
         var uploadComplete = true;
         if (request.UploadId is { } uploadId)
         {
+            // Linked to this project already when a retry with the same Idempotency-Key creates it again.
             await using var link = db.CreateCommand(
-                "UPDATE uploads SET project_id = $3 WHERE id = $1 AND user_id = $2 AND project_id IS NULL AND status <> 'expired' RETURNING status, file_name");
+                "UPDATE uploads SET project_id = $3 WHERE id = $1 AND user_id = $2 AND (project_id IS NULL OR project_id = $3) AND status <> 'expired' RETURNING status, file_name");
             link.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
             link.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
             link.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
@@ -311,6 +314,14 @@ public static class ProjectEndpoints
         await using var command = db.CreateCommand("SELECT count(*) FROM projects WHERE user_id = $1 AND status IN ('uploading', 'queued', 'processing')");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlDataSource db, Guid projectId, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = db.CreateCommand("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND user_id = $2)");
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = projectId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     /// <summary>The upload's status, or null when the user has no such upload.</summary>

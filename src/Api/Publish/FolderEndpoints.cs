@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Xml;
 using MediaActors.Api.Auth;
+using MediaActors.Api.Idempotency;
 using MediaActors.Api.Projects;
 using MediaActors.Grains.Google;
 using MediaActors.Grains.Publish;
@@ -30,7 +31,7 @@ public static class FolderEndpoints
     public static void MapPublishFolders(this RouteGroupBuilder publish)
     {
         var group = publish.MapGroup("/folders");
-        group.MapPost("/", CreateAsync);
+        group.MapPost("/", CreateAsync).WithIdempotencyKey();
         group.MapGet("/", ListAsync);
         group.MapGet("/{id:guid}", async (Guid id, HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
             await GetAsync(db, id, http.User.UserId(), ct) is { } folder ? Results.Ok(folder) : Problems.NotFound("folder watch"));
@@ -96,7 +97,7 @@ public static class FolderEndpoints
                 return Problems.Conflict(account.Problem ?? "No Google account is connected: connect one with GET /api/google/connect first.");
             }
 
-            var id = Guid.CreateVersion7();
+            var id = http.CreateId();
             await cluster.GetGrain<IFolderWatchGrain>(id).Create(new CreateFolderWatch(userId, drive, prefix is null ? null : UserPrefix(userId) + prefix, interval,
                 new FolderDefaults(YouTubeText.Clean(defaults.Description, YouTubeText.MaxDescription), YouTubeText.FitTags(defaults.Tags ?? []),
                     defaults.Privacy ?? "private", defaults.MadeForKids ?? false, defaults.CategoryId ?? "22")));

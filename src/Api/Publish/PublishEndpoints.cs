@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using MediaActors.Api.Auth;
 using MediaActors.Api.Google;
+using MediaActors.Api.Idempotency;
 using MediaActors.Api.Projects;
 using MediaActors.Api.Realtime;
 using MediaActors.Grains.Google;
@@ -40,7 +41,7 @@ public static class PublishEndpoints
         var group = app.MapGroup("/api/publish").RequireAuthorization().WithTags("Publish")
             .AddEndpointFilter(async (context, next) =>
                 context.HttpContext.RequestServices.GetRequiredService<IOptions<GoogleOptions>>().Value.IsConfigured ? await next(context) : GoogleEndpoints.NotConfigured());
-        group.MapPost("/", CreateAsync);
+        group.MapPost("/", CreateAsync).WithIdempotencyKey();
         group.MapGet("/", (HttpContext http, NpgsqlDataSource db, string? status, int? limit, string? cursor, CancellationToken ct) =>
             ListAsync(http, db, status, history: false, limit, cursor, ct));
         group.MapGet("/history", (HttpContext http, NpgsqlDataSource db, int? limit, string? cursor, CancellationToken ct) =>
@@ -104,7 +105,7 @@ public static class PublishEndpoints
                 request.MadeForKids ?? false,
                 request.CategoryId ?? "22");
 
-            var jobId = Guid.CreateVersion7();
+            var jobId = http.CreateId();
             var created = await cluster.GetGrain<IPublishJobGrain>(jobId).Create(new CreatePublishJob(userId, source, metadata));
             if (!created.Exists)
             {

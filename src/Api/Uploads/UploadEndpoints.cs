@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MediaActors.Api.Auth;
+using MediaActors.Api.Idempotency;
 using MediaActors.Providers.Media;
 using MediaActors.Grains.Projects;
 using MediaActors.Providers.Storage;
@@ -43,7 +44,7 @@ public static class UploadEndpoints
     public static void MapUploads(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/uploads").RequireAuthorization().WithTags("Uploads");
-        group.MapPost("/", CreateAsync);
+        group.MapPost("/", CreateAsync).WithIdempotencyKey();
         group.MapPost("/{uploadId:guid}/complete", CompleteAsync);
         group.MapGet("/limits", (Microsoft.Extensions.Options.IOptions<UploadOptions> options) =>
             Results.Ok(new { maxBytes = options.Value.MaxBytes, contentTypes = new[] { "video/*", "audio/*" }, urlLifetimeSeconds = (long)options.Value.UrlLifetime.TotalSeconds }));
@@ -123,25 +124,35 @@ public static class UploadEndpoints
         }
 
         var userId = http.User.UserId();
-        var uploadId = Guid.CreateVersion7();
+        var uploadId = http.CreateId();
         var blobName = $"{SafeNames.ForPath(userId, 64)}/{uploadId}/{SafeNames.ForPath(request.FileName!)}";
         var expiresAt = DateTimeOffset.UtcNow.Add(options.Value.UrlLifetime);
         await blobs.EnsureContainersAsync(cancellationToken);
-        var url = blobs.GetUploadUri(Containers.Uploads, blobName, expiresAt);
-        await using var command = db.CreateCommand(
+        await using (var command = db.CreateCommand(
             """
             INSERT INTO uploads (id, user_id, file_name, content_type, declared_size, container, blob_name, status, expires_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)
-            """);
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.FileName! });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = contentType! });
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = request.SizeBytes!.Value });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Containers.Uploads });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = blobName });
-        command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = expiresAt.UtcDateTime });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+            ON CONFLICT (id) DO NOTHING
+            """))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = uploadId });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = request.FileName! });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = contentType! });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = request.SizeBytes!.Value });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Containers.Uploads });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = blobName });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = expiresAt.UtcDateTime });
+            if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                // Created by an earlier request with the same Idempotency-Key that did not get to answer: that upload, as it was made.
+                var existing = await FindAsync(db, uploadId, userId, cancellationToken)
+                    ?? throw new InvalidOperationException($"Upload {uploadId} exists for another user.");
+                (blobName, expiresAt) = (existing.BlobName, existing.ExpiresAt);
+            }
+        }
+
+        var url = blobs.GetUploadUri(Containers.Uploads, blobName, expiresAt);
         return Results.Created($"/api/uploads/{uploadId}", new CreateUploadResponse(uploadId, url.ToString(), expiresAt, "PUT", "BlockBlob"));
     }
 

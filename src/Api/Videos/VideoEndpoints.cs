@@ -1,6 +1,7 @@
 using System.Net.Mail;
 using System.Text.Json;
 using MediaActors.Api.Auth;
+using MediaActors.Api.Idempotency;
 using MediaActors.Api.Projects;
 using MediaActors.Api.Realtime;
 using MediaActors.Grains.Videos;
@@ -33,8 +34,8 @@ public static class VideoEndpoints
     public static void MapVideos(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/videos").RequireAuthorization().WithTags("Videos");
-        group.MapPost("/", CreateFromFormAsync);
-        group.MapPost("/generate", CreateFromScriptAsync);
+        group.MapPost("/", CreateFromFormAsync).WithIdempotencyKey();
+        group.MapPost("/generate", CreateFromScriptAsync).WithIdempotencyKey();
         group.MapGet("/", (HttpContext http, NpgsqlDataSource db, BlobStore blobs, IOptions<AvatarOptions> options, string? status, int? limit, string? cursor,
             CancellationToken ct) => ListAsync(http, db, blobs, status == "all" ? null : status ?? "ready", history: false, limit, cursor, ct, options.Value.IsConfigured));
         group.MapGet("/history", (HttpContext http, NpgsqlDataSource db, BlobStore blobs, string? status, int? limit, string? cursor, CancellationToken ct) =>
@@ -161,7 +162,7 @@ public static class VideoEndpoints
         string requestJson, CatalogEntry? avatar, CatalogEntry? voice, CancellationToken cancellationToken)
     {
         var estimate = await VideoReadModel.RecentMedianAsync(db, cancellationToken) ?? options.DefaultEstimate;
-        var id = Guid.CreateVersion7();
+        var id = http.CreateId();
         try
         {
             var view = await cluster.GetGrain<IVideoGrain>(id).Create(new CreateVideo(http.User.UserId(), kind, title, requestJson, avatar, voice,

@@ -58,6 +58,21 @@ public sealed class HostProcess : IAsyncDisposable
         return host;
     }
 
+    /// <summary>Waits until the process ended by itself (false after <paramref name="timeout"/>).</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public void Kill()
     {
         _process.Kill(entireProcessTree: true);

@@ -37,6 +37,8 @@ public sealed class PipelineCluster : IAsyncDisposable
 
     public IReadOnlyList<HostProcess> Silos => _silos;
 
+    public IReadOnlyList<HostProcess> Apis => _apis;
+
     /// <summary>The symmetric key the test API hosts accept JWTs from (tests only).</summary>
     public const string JwtSigningKey = "test-signing-key-for-mediaactors-0123456789";
 
@@ -125,11 +127,12 @@ public sealed class PipelineCluster : IAsyncDisposable
     /// <summary>The development API key (created by the first API host).</summary>
     public string ApiKey { get; private set; } = "";
 
-    /// <summary>Starts another API host on the same database; returns its base address.</summary>
-    public async Task<Uri> StartApiAsync()
+    /// <summary>Starts another API host on the same database (with <paramref name="configure"/>'s settings of its own); returns its base address.</summary>
+    public async Task<Uri> StartApiAsync(Action<Dictionary<string, string?>>? configure = null)
     {
         var port = FreePort();
         var settings = new Dictionary<string, string?>(Settings) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" };
+        configure?.Invoke(settings);
         var api = HostProcess.Start("Api", $"api-{_apis.Count + 1}", settings);
         _apis.Add(api);
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
