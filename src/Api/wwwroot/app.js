@@ -17,10 +17,26 @@
   const token = () => sessionStorage.getItem(tokenKey);
 
   /** A call to the API with the signed-in credential; problem+json answers become errors carrying their detail. */
+  /**
+   * Calls the API. A create (options.create) carries an Idempotency-Key and is sent again with the same key and body
+   * when the network failed or a gateway answered 502-504, so a lost answer never makes a second project, upload, job
+   * or video.
+   */
   async function api(path, options = {}) {
     const headers = { ...(options.headers || {}), Authorization: `Bearer ${token()}` };
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
-    const response = await fetch(path, { ...options, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+    if (options.create) headers['Idempotency-Key'] = newKey();
+    const request = { method: options.method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) };
+    let response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        response = await fetch(path, request);
+        if (!options.create || attempt >= 3 || ![502, 503, 504].includes(response.status)) break;
+      } catch (error) {
+        if (!options.create || attempt >= 3) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
     if (response.status === 401) { signOut(); throw new Error('Your key was refused: sign in again.'); }
     const text = await response.text();
     let body = null;
@@ -32,6 +48,12 @@
       throw error;
     }
     return body;
+  }
+
+  /** A random Idempotency-Key (crypto.randomUUID needs a secure context; getRandomValues does not). */
+  function newKey() {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
   /** Builds an element: h('td', { className: 'x' }, 'text', child). Text is always set as text, never as HTML. */
@@ -242,7 +264,7 @@
       return;
     }
     try {
-      const project = await api('/api/projects', { method: 'POST', body: { url, title: $('link-title').value.trim() || undefined } });
+      const project = await api('/api/projects', { method: 'POST', create: true, body: { url, title: $('link-title').value.trim() || undefined } });
       $('link-form').reset();
       await navigate('#/projects');
       renderProjectRow(project);
@@ -327,9 +349,9 @@
     }
     if (!saved) {
       setUploadState('starting');
-      const created = await api('/api/uploads', { method: 'POST', body: { fileName: file.name, contentType: file.type || 'application/octet-stream', sizeBytes: file.size } });
+      const created = await api('/api/uploads', { method: 'POST', create: true, body: { fileName: file.name, contentType: file.type || 'application/octet-stream', sizeBytes: file.size } });
       // The project exists from the start ("uploading"), so the list shows it while the file is sent.
-      const project = await api('/api/projects', { method: 'POST', body: { uploadId: created.uploadId, title: $('upload-title').value.trim() || undefined } });
+      const project = await api('/api/projects', { method: 'POST', create: true, body: { uploadId: created.uploadId, title: $('upload-title').value.trim() || undefined } });
       saved = { uploadId: created.uploadId, projectId: project.id, blockSize: size };
       localStorage.setItem(resumeKey(file), JSON.stringify(saved));
       status = { status: 'pending', uploadUrl: created.uploadUrl, uploadedBlocks: [] };
@@ -631,7 +653,7 @@
     } catch (error) { $('project-action-result').textContent = error.message; }
   });
   $('project-publish').addEventListener('click', () => projectAction(async () => {
-    const job = await api('/api/publish', { method: 'POST', body: { source: { projectId: project.id } } });
+    const job = await api('/api/publish', { method: 'POST', create: true, body: { source: { projectId: project.id } } });
     await navigate('#/publish');
     return job;
   }));
@@ -775,7 +797,7 @@
     const empty = ['title', 'hook', 'body', 'conclusion'].filter((k) => !body[k]);
     if (empty.length) { $('video-error').textContent = `Fill in: ${empty.join(', ')}.`; return; }
     try {
-      renderVideo(await api('/api/videos/generate', { method: 'POST', body }));
+      renderVideo(await api('/api/videos/generate', { method: 'POST', create: true, body }));
       announce('The video was requested.');
     } catch (error) { $('video-error').textContent = error.message; }
   });
