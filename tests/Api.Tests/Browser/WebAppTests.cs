@@ -81,6 +81,22 @@ public sealed class WebAppTests(BrowserFixture fixture) : IClassFixture<BrowserF
         await ScreenshotAsync(page, "new-project");
         await page.GetByLabel("Video link").FillAsync(server.Url("talk.mp4"));
         await page.Locator("#link-title").FillAsync("Browser talk");
+        // The first answer is lost on the way back (the project was created): the app sends the request again with
+        // the same Idempotency-Key and gets the same project, not a second one.
+        var keys = new List<string?>();
+        await page.RouteAsync("**/api/projects", async route =>
+        {
+            keys.Add(await route.Request.HeaderValueAsync("idempotency-key"));
+            if (keys.Count == 1)
+            {
+                await route.FetchAsync();
+                await route.AbortAsync("connectionreset");
+            }
+            else
+            {
+                await route.ContinueAsync();
+            }
+        });
         await page.GetByRole(AriaRole.Button, new() { Name = "Create project" }).ClickAsync();
 
         // The row appears and follows the project to completed over SignalR, without a reload.
@@ -92,6 +108,11 @@ public sealed class WebAppTests(BrowserFixture fixture) : IClassFixture<BrowserF
         await Assertions.Expect(row.Locator(".pct")).ToHaveTextAsync("100%");
         Assert.Equal(0, navigations);
         await ScreenshotAsync(page, "projects");
+        Assert.Equal(2, keys.Count);
+        Assert.Matches("^[0-9a-f]{32}$", keys[0]);
+        Assert.Equal(keys[0], keys[1]);
+        await page.UnrouteAsync("**/api/projects");
+        Assert.Equal(1L, await fixture.Cluster.Database.ScalarAsync<long>("SELECT count(*) FROM projects WHERE title = 'Browser talk'"));
 
         // A second user (an OIDC-style token) sees none of it: not in the list, not by its address, not in search.
         var projectHref = await row.Locator("a").GetAttributeAsync("href");
