@@ -453,6 +453,9 @@
     project = null; segments = []; transcriptPartial = false; partsShown = 0;
     pendingSeek = at !== null && at !== undefined && at !== '' ? Number(at) : null;
     for (const box of ['transcript-box', 'analysis-box', 'content-box', 'speakers-box']) $(box).hidden = true;
+    // Nothing of the project shown before (maybe this one, on an earlier visit) acts or reads as loaded until it is.
+    for (const button of ['project-cancel', 'project-retry', 'project-delete', 'project-publish', 'project-avatar']) $(button).hidden = true;
+    $('project-title').textContent = '';
     $('transcript').textContent = '';
     $('project-action-result').textContent = '';
     const player = $('player');
@@ -482,6 +485,7 @@
     $('project-retry').hidden = !['failed', 'cancelled'].includes(project.status);
     $('project-publish').hidden = project.status !== 'completed';
     $('project-avatar').hidden = project.status !== 'completed';
+    $('project-delete').hidden = false;
     renderSteps(project.steps || []);
     const player = $('player');
     if (project.videoUrl && !player.getAttribute('src')) {
@@ -632,6 +636,7 @@
   });
 
   async function projectAction(run, message) {
+    if (!project) return;
     $('project-action-result').textContent = '';
     try {
       const result = await run();
