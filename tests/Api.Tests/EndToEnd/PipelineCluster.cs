@@ -130,34 +130,32 @@ public sealed class PipelineCluster : IAsyncDisposable
     /// <summary>Starts another API host on the same database (with <paramref name="configure"/>'s settings of its own); returns its base address.</summary>
     public async Task<Uri> StartApiAsync(Action<Dictionary<string, string?>>? configure = null)
     {
-        var port = FreePort();
-        var settings = new Dictionary<string, string?>(Settings) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" };
-        configure?.Invoke(settings);
-        var api = HostProcess.Start("Api", $"api-{_apis.Count + 1}", settings);
-        _apis.Add(api);
-        var baseAddress = new Uri($"http://127.0.0.1:{port}");
-        using var probe = new HttpClient { BaseAddress = baseAddress };
         var keyFile = Path.Combine(DataDirectory, "dev-api-key");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        HostProcess api;
+        Uri baseAddress;
+        for (var start = 1; ; start++)
         {
-            try
+            var port = FreePort();
+            var settings = new Dictionary<string, string?>(Settings) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" };
+            configure?.Invoke(settings);
+            api = HostProcess.Start("Api", $"api-{_apis.Count + 1}", settings);
+            baseAddress = new Uri($"http://127.0.0.1:{port}");
+            if (await WaitHealthyAsync(api, baseAddress, keyFile))
             {
-                if ((await probe.GetAsync("/health")).StatusCode == HttpStatusCode.OK && File.Exists(keyFile))
-                {
-                    break;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            if (api.HasExited || DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException($"The API did not become healthy:\n{api.Output}");
+                _apis.Add(api);
+                break;
             }
 
-            await Task.Delay(200);
+            // The free port found was taken before the host bound it (another process, or an outgoing connection's
+            // ephemeral port): another port.
+            if (start < 3 && api.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await api.DisposeAsync();
+                continue;
+            }
+
+            _apis.Add(api);
+            throw new InvalidOperationException($"The API did not become healthy:\n{api.Output}");
         }
 
         if (_apis.Count == 1)
@@ -335,6 +333,33 @@ public sealed class PipelineCluster : IAsyncDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    /// <summary>Waits until the API host answers /health and wrote the development key; false if it exited or took over 60 s.</summary>
+    private static async Task<bool> WaitHealthyAsync(HostProcess api, Uri baseAddress, string keyFile)
+    {
+        using var probe = new HttpClient { BaseAddress = baseAddress };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await probe.GetAsync("/health")).StatusCode == HttpStatusCode.OK && File.Exists(keyFile))
+                {
+                    return true;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            if (api.HasExited || DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(200);
         }
     }
 
