@@ -30,4 +30,32 @@ public static class AdvisoryLock
             await unlock.ExecuteNonQueryAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// Runs a DELETE of at most <paramref name="batchSize"/> rows (its last parameter) again until it deletes fewer, at
+    /// most <paramref name="maxBatches"/> times, so no statement holds many row locks for long; returns the rows deleted.
+    /// </summary>
+    public static async Task<long> DeleteInBatchesAsync(NpgsqlConnection connection, string sql, IReadOnlyList<NpgsqlParameter> parameters, int batchSize,
+        int maxBatches, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        for (var batch = 0; batch < maxBatches; batch++)
+        {
+            await using var command = new NpgsqlCommand(sql, connection);
+            foreach (var parameter in parameters)
+            {
+                command.Parameters.Add(parameter.Clone());
+            }
+
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
+            total += deleted;
+            if (deleted < batchSize)
+            {
+                break;
+            }
+        }
+
+        return total;
+    }
 }

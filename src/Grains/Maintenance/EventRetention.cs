@@ -34,24 +34,11 @@ public sealed class EventRetentionService(NpgsqlDataSource dataSource, IOptions<
     public Task<long> SweepAsync(CancellationToken cancellationToken) =>
         AdvisoryLock.TryRunAsync(dataSource, LockKey, async connection =>
         {
-            long total = 0;
-            for (var batch = 0; batch < MaxBatches; batch++)
-            {
-                await using var command = new NpgsqlCommand(
-                    """
-                    DELETE FROM project_events WHERE (project_id, seq) IN (
-                        SELECT project_id, seq FROM project_events WHERE created_at < now() - $1 * interval '1 millisecond' LIMIT $2)
-                    """, connection);
-                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)_options.Retention.TotalMilliseconds });
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
-                var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
-                total += deleted;
-                if (deleted < BatchSize)
-                {
-                    break;
-                }
-            }
-
+            var total = await AdvisoryLock.DeleteInBatchesAsync(connection,
+                """
+                DELETE FROM project_events WHERE (project_id, seq) IN (
+                    SELECT project_id, seq FROM project_events WHERE created_at < now() - $1 * interval '1 millisecond' LIMIT $2)
+                """, [new NpgsqlParameter<long> { TypedValue = (long)_options.Retention.TotalMilliseconds }], BatchSize, MaxBatches, cancellationToken);
             if (total > 0)
             {
                 logger.LogInformation("Event retention deleted {Events} events older than {Retention}", total, _options.Retention);

@@ -32,24 +32,12 @@ public sealed class IdempotencyKeyExpiryService(NpgsqlDataSource dataSource, IOp
     public Task<long> SweepAsync(CancellationToken cancellationToken) =>
         AdvisoryLock.TryRunAsync(dataSource, LockKey, async connection =>
         {
-            long total = 0;
-            for (var batch = 0; batch < MaxBatches; batch++)
-            {
-                await using var command = new NpgsqlCommand(
-                    """
-                    DELETE FROM idempotency_keys WHERE expires_at <= now() AND (user_id, key) IN (
-                        SELECT user_id, key FROM idempotency_keys WHERE expires_at <= now() LIMIT $1)
-                    """, connection);
-                // expires_at is checked again on the row deleted: one a new request just claimed anew (replaced) stays.
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = BatchSize });
-                var deleted = await command.ExecuteNonQueryAsync(cancellationToken);
-                total += deleted;
-                if (deleted < BatchSize)
-                {
-                    break;
-                }
-            }
-
+            // expires_at is checked again on the row deleted: one a new request just claimed anew (replaced) stays.
+            var total = await AdvisoryLock.DeleteInBatchesAsync(connection,
+                """
+                DELETE FROM idempotency_keys WHERE expires_at <= now() AND (user_id, key) IN (
+                    SELECT user_id, key FROM idempotency_keys WHERE expires_at <= now() LIMIT $1)
+                """, [], BatchSize, MaxBatches, cancellationToken);
             if (total > 0)
             {
                 logger.LogInformation("Deleted {Keys} expired idempotency keys", total);

@@ -7,8 +7,8 @@ using Npgsql;
 
 namespace MediaActors.Grains.Tests.Maintenance;
 
-/// <summary>The silos' sweep of Idempotency-Keys past their lifetime, on the migrated schema.</summary>
-public sealed class IdempotencyKeyExpiryTests : IAsyncLifetime
+/// <summary>The silos' sweeps on the migrated schema: Idempotency-Keys past their lifetime, events past their retention.</summary>
+public sealed class MaintenanceSweepTests : IAsyncLifetime
 {
     private readonly TestDatabase _database = new();
     private NpgsqlDataSource _dataSource = null!;
@@ -41,6 +41,25 @@ public sealed class IdempotencyKeyExpiryTests : IAsyncLifetime
         var service = new IdempotencyKeyExpiryService(_dataSource, Options.Create(new IdempotencyKeyExpiryOptions()), NullLogger<IdempotencyKeyExpiryService>.Instance);
         Assert.Equal(2, await service.SweepAsync(CancellationToken.None));
         Assert.Equal("live-answered,live-claimed", await _database.ScalarAsync<string>("SELECT string_agg(key, ',' ORDER BY key) FROM idempotency_keys"));
+        Assert.Equal(0, await service.SweepAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Events_past_their_retention_are_deleted_in_batches_and_newer_ones_kept()
+    {
+        await _database.ExecuteAsync(
+            """
+            INSERT INTO project_events (project_id, seq, kind, payload, created_at)
+            SELECT '01a23c00-0000-7000-8000-000000000001'::uuid, n, 'progress', '{}'::jsonb, now() - interval '40 days' + n * interval '1 second'
+            FROM generate_series(1, 12000) n
+            UNION ALL
+            SELECT '01a23c00-0000-7000-8000-000000000001'::uuid, 12000 + n, 'progress', '{}'::jsonb, now() - interval '1 day' FROM generate_series(1, 3) n
+            """);
+
+        var service = new EventRetentionService(_dataSource, Options.Create(new EventOptions { Retention = TimeSpan.FromDays(30) }),
+            NullLogger<EventRetentionService>.Instance);
+        Assert.Equal(12000, await service.SweepAsync(CancellationToken.None));
+        Assert.Equal("12001-12003", await _database.ScalarAsync<string>("SELECT min(seq) || '-' || max(seq) FROM project_events"));
         Assert.Equal(0, await service.SweepAsync(CancellationToken.None));
     }
 }
