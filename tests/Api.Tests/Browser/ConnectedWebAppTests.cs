@@ -8,28 +8,24 @@ namespace MediaActors.Api.Tests.Browser;
 /// <summary>The running system with Google and an avatar-video generator played by local servers that speak their protocols.</summary>
 public sealed class ConnectedBrowserFixture : BrowserFixture
 {
-    public FakeGoogleServer Google { get; private set; } = null!;
+    private ConnectedServers _servers = null!;
 
-    public FakeAvatarGenerator Generator { get; private set; } = null!;
+    public FakeGoogleServer Google => _servers.Google;
+
+    public FakeAvatarGenerator Generator => _servers.Generator;
 
     public override async Task InitializeAsync()
     {
-        Generator = await FakeAvatarGenerator.StartAsync("test-avatar-secret-0123456789");
-        Google = await FakeGoogleServer.StartAsync();
+        _servers = await ConnectedServers.StartAsync();
         await base.InitializeAsync();
     }
 
-    protected override void Configure(Dictionary<string, string?> settings)
-    {
-        VideoTests.Configure(settings, Generator);
-        PublishTests.Configure(settings, Google);
-    }
+    protected override void Configure(Dictionary<string, string?> settings) => _servers.Configure(settings);
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        await Generator.DisposeAsync();
-        await Google.DisposeAsync();
+        await _servers.DisposeAsync();
     }
 }
 

@@ -17,20 +17,17 @@ namespace MediaActors.Api.Tests.EndToEnd;
 /// </summary>
 public sealed class IdempotencyTests : IAsyncLifetime
 {
-    private const string Secret = "test-avatar-secret-0123456789";
-    private FakeAvatarGenerator _generator = null!;
-    private FakeGoogleServer _google = null!;
+    private const string Secret = ConnectedServers.Secret;
+    private ConnectedServers _servers = null!;
     private PipelineCluster _cluster = null!;
     private string _media = null!;
 
     public async Task InitializeAsync()
     {
-        _generator = await FakeAvatarGenerator.StartAsync(Secret);
-        _google = await FakeGoogleServer.StartAsync();
+        _servers = await ConnectedServers.StartAsync();
         _cluster = await PipelineCluster.StartAsync(configure: s =>
         {
-            VideoTests.Configure(s, _generator);
-            PublishTests.Configure(s, _google);
+            _servers.Configure(s);
             // Duplicates wait for the first request's answer, however slow a loaded machine makes it.
             s["Idempotency:WaitForInProgress"] = "00:01:00";
         });
@@ -40,8 +37,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _cluster.DisposeAsync();
-        await _generator.DisposeAsync();
-        await _google.DisposeAsync();
+        await _servers.DisposeAsync();
         Directory.Delete(_media, recursive: true);
     }
 
@@ -247,7 +243,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
         Assert.Equal(7, videos.Count(a => a.Replayed));
         var id = videos[0].Json.GetProperty("id").GetString()!;
         Assert.Equal($"/api/videos/{id}", videos[0].Location);
-        await _generator.DispatchOfAsync(id);
+        await _servers.Generator.DispatchOfAsync(id);
         Assert.Equal(1, await CountAsync("videos", user));
 
         // An answer that was never kept: the retry requests with the same id and gets the video already requested.
@@ -256,7 +252,7 @@ public sealed class IdempotencyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, rerun.Status);
         Assert.Equal(id, rerun.Json.GetProperty("id").GetString());
         Assert.Equal(1, await CountAsync("videos", user));
-        Assert.Single(_generator.Dispatches, d => d.Body.GetProperty("videoId").GetString() == id);
+        Assert.Single(_servers.Generator.Dispatches, d => d.Body.GetProperty("videoId").GetString() == id);
 
         // The form endpoint takes a key as well.
         var form = Json(new { prompt = "Announce our spring open house.", avatar = "marcus", name = "Dana Reyes", email = "dana@example.com" });

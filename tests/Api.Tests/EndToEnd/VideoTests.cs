@@ -13,20 +13,17 @@ namespace MediaActors.Api.Tests.EndToEnd;
 /// </summary>
 public sealed class VideoTests : IAsyncLifetime
 {
-    private const string Secret = "test-avatar-secret-0123456789";
-    private FakeAvatarGenerator _generator = null!;
-    private FakeGoogleServer _google = null!;
+    private const string Secret = ConnectedServers.Secret;
+    private ConnectedServers _servers = null!;
     private PipelineCluster _cluster = null!;
     private string _media = null!;
 
     public async Task InitializeAsync()
     {
-        _generator = await FakeAvatarGenerator.StartAsync(Secret);
-        _google = await FakeGoogleServer.StartAsync();
+        _servers = await ConnectedServers.StartAsync();
         _cluster = await PipelineCluster.StartAsync(configure: s =>
         {
-            Configure(s, _generator);
-            PublishTests.Configure(s, _google);
+            _servers.Configure(s);
         });
         _media = Directory.CreateTempSubdirectory("ma-videos-").FullName;
     }
@@ -34,8 +31,7 @@ public sealed class VideoTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _cluster.DisposeAsync();
-        await _generator.DisposeAsync();
-        await _google.DisposeAsync();
+        await _servers.DisposeAsync();
         Directory.Delete(_media, recursive: true);
     }
 
@@ -77,7 +73,7 @@ public sealed class VideoTests : IAsyncLifetime
     public async Task A_video_is_dispatched_signed_completed_by_the_generator_downloaded_and_served_and_a_replay_changes_nothing()
     {
         var result = await File.ReadAllBytesAsync(await TestMedia.SpokenVideoAsync(_media, "avatar.mp4"));
-        var resultUrl = _generator.AddFile("avatar.mp4", result);
+        var resultUrl = _servers.Generator.AddFile("avatar.mp4", result);
 
         using var created = await _cluster.Http.PostAsJsonAsync("/api/videos", Form());
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
@@ -88,7 +84,7 @@ public sealed class VideoTests : IAsyncLifetime
         // No voice given: the catalog's voice of the avatar's gender (Marcus is male).
         Assert.Equal("male", video.GetProperty("voice").GetProperty("gender").GetString());
 
-        var (dispatch, signature) = await _generator.DispatchOfAsync(id);
+        var (dispatch, signature) = await _servers.Generator.DispatchOfAsync(id);
         Assert.Equal(SignatureProblem.None, signature);
         Assert.Equal("video.requested", dispatch.GetProperty("event").GetString());
         Assert.Equal("Announce our spring open house.", dispatch.GetProperty("request").GetProperty("prompt").GetString());
@@ -96,7 +92,7 @@ public sealed class VideoTests : IAsyncLifetime
         Assert.Equal("http://mediaactors.test/api/webhooks/video-complete", dispatch.GetProperty("callbackUrl").GetString());
         await WaitForAsync(id, "processing");
 
-        using var complete = await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = id, eventId = "evt-1", videoUrl = resultUrl });
+        using var complete = await _servers.Generator.CallbackAsync(Webhook("video-complete"), new { videoId = id, eventId = "evt-1", videoUrl = resultUrl });
         Assert.Equal(HttpStatusCode.OK, complete.StatusCode);
         Assert.Equal("applied", (await PipelineCluster.ReadJsonAsync(complete)).GetProperty("outcome").GetString());
         var ready = await WaitForAsync(id, "ready");
@@ -109,7 +105,7 @@ public sealed class VideoTests : IAsyncLifetime
         }
 
         // The same event again: nothing happens twice.
-        using var replay = await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = id, eventId = "evt-1", videoUrl = resultUrl });
+        using var replay = await _servers.Generator.CallbackAsync(Webhook("video-complete"), new { videoId = id, eventId = "evt-1", videoUrl = resultUrl });
         Assert.Equal("replay", (await PipelineCluster.ReadJsonAsync(replay)).GetProperty("outcome").GetString());
 
         // Its events, in order, over SSE; the gallery and the history.
@@ -134,7 +130,7 @@ public sealed class VideoTests : IAsyncLifetime
             var current = await PipelineCluster.ReadJsonAsync(await _cluster.Http.GetAsync($"/api/publish/{jobId}"));
             if (current.GetProperty("status").GetString() == "completed")
             {
-                Assert.Equal(result, _google.Videos[current.GetProperty("videoId").GetString()!].Content);
+                Assert.Equal(result, _servers.Google.Videos[current.GetProperty("videoId").GetString()!].Content);
                 break;
             }
 
@@ -166,29 +162,29 @@ public sealed class VideoTests : IAsyncLifetime
         });
         Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
         var id = (await PipelineCluster.ReadJsonAsync(created)).GetProperty("id").GetString()!;
-        var (dispatch, _) = await _generator.DispatchOfAsync(id);
+        var (dispatch, _) = await _servers.Generator.DispatchOfAsync(id);
         Assert.Equal("script", dispatch.GetProperty("kind").GetString());
         Assert.Equal("anna", dispatch.GetProperty("request").GetProperty("avatarConclusion").GetString());
         Assert.Equal("female", dispatch.GetProperty("voice").GetProperty("gender").GetString());
         await WaitForAsync(id, "processing");
 
         var body = new { videoId = id, eventId = "err-1", message = "Avatar rendering failed: out of credits" };
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _generator.CallbackAsync(Webhook("workflow-error"), body, secret: "not-the-secret-000000")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await _generator.CallbackAsync(Webhook("workflow-error"), body, DateTimeOffset.UtcNow.AddMinutes(-6))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _servers.Generator.CallbackAsync(Webhook("workflow-error"), body, secret: "not-the-secret-000000")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _servers.Generator.CallbackAsync(Webhook("workflow-error"), body, DateTimeOffset.UtcNow.AddMinutes(-6))).StatusCode);
         using (var unsigned = new HttpClient())
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await unsigned.PostAsJsonAsync(Webhook("workflow-error"), body)).StatusCode);
         }
 
-        Assert.Equal(HttpStatusCode.NotFound, (await _generator.CallbackAsync(Webhook("workflow-error"), body with { videoId = Guid.NewGuid().ToString() })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _servers.Generator.CallbackAsync(Webhook("workflow-error"), body with { videoId = Guid.NewGuid().ToString() })).StatusCode);
         Assert.Equal("processing", (await GetAsync(id)).GetProperty("status").GetString());
 
-        Assert.Equal(HttpStatusCode.OK, (await _generator.CallbackAsync(Webhook("workflow-error"), body)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _servers.Generator.CallbackAsync(Webhook("workflow-error"), body)).StatusCode);
         var failed = await WaitForAsync(id, "failed");
         Assert.Contains("out of credits", failed.GetProperty("error").GetString(), StringComparison.Ordinal);
 
         // A completion after the failure is recorded, not applied.
-        using var late = await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = id, eventId = "evt-late", videoUrl = _generator.AddFile("x.mp4", [1, 2, 3]) });
+        using var late = await _servers.Generator.CallbackAsync(Webhook("video-complete"), new { videoId = id, eventId = "evt-late", videoUrl = _servers.Generator.AddFile("x.mp4", [1, 2, 3]) });
         Assert.Equal("late", (await PipelineCluster.ReadJsonAsync(late)).GetProperty("outcome").GetString());
         var after = await GetAsync(id);
         Assert.Equal("failed", after.GetProperty("status").GetString());
@@ -199,30 +195,30 @@ public sealed class VideoTests : IAsyncLifetime
     public async Task Results_that_are_not_videos_or_at_a_private_address_fail_and_a_video_without_a_callback_times_out()
     {
         var notVideo = await CreateProcessingAsync();
-        await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = notVideo, eventId = "e1", videoUrl = _generator.AddFile("page.bin", "not a video at all"u8.ToArray(), "application/octet-stream") });
+        await _servers.Generator.CallbackAsync(Webhook("video-complete"), new { videoId = notVideo, eventId = "e1", videoUrl = _servers.Generator.AddFile("page.bin", "not a video at all"u8.ToArray(), "application/octet-stream") });
         Assert.Contains("not a readable video", (await WaitForAsync(notVideo, "failed")).GetProperty("error").GetString(), StringComparison.Ordinal);
 
         // Another port on the loopback: not the generator's endpoint, so the guard refuses it.
         var privateAddress = await CreateProcessingAsync();
-        await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = privateAddress, eventId = "e2", videoUrl = $"http://127.0.0.1:{PipelineCluster.FreePort()}/v.mp4" });
+        await _servers.Generator.CallbackAsync(Webhook("video-complete"), new { videoId = privateAddress, eventId = "e2", videoUrl = $"http://127.0.0.1:{PipelineCluster.FreePort()}/v.mp4" });
         Assert.Contains("private", (await WaitForAsync(privateAddress, "failed")).GetProperty("error").GetString(), StringComparison.OrdinalIgnoreCase);
 
         // No callback at all: failed once Avatar:Timeout (8 s here) has passed; a callback after that is recorded only.
         var silent = await CreateProcessingAsync();
         var timedOut = await WaitForAsync(silent, "failed", seconds: 60);
         Assert.Contains("No callback", timedOut.GetProperty("error").GetString(), StringComparison.Ordinal);
-        using var late = await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = silent, eventId = "e3", videoUrl = _generator.AddFile("late.mp4", [1]) });
+        using var late = await _servers.Generator.CallbackAsync(Webhook("video-complete"), new { videoId = silent, eventId = "e3", videoUrl = _servers.Generator.AddFile("late.mp4", [1]) });
         Assert.Equal("late", (await PipelineCluster.ReadJsonAsync(late)).GetProperty("outcome").GetString());
     }
 
     [Fact]
     public async Task A_failing_dispatch_is_retried_a_refused_one_fails_at_once_and_bad_requests_name_every_field()
     {
-        _generator.FailNext(503, "busy");
+        _servers.Generator.FailNext(503, "busy");
         var retried = await CreateProcessingAsync();
-        Assert.Equal(2, _generator.Dispatches.Count(d => d.Body.GetProperty("videoId").GetString() == retried));
+        Assert.Equal(2, _servers.Generator.Dispatches.Count(d => d.Body.GetProperty("videoId").GetString() == retried));
 
-        _generator.FailNext(422, "{\"message\":\"Unknown avatar style\"}");
+        _servers.Generator.FailNext(422, "{\"message\":\"Unknown avatar style\"}");
         using var created = await _cluster.Http.PostAsJsonAsync("/api/videos", Form());
         var refused = await WaitForAsync((await PipelineCluster.ReadJsonAsync(created)).GetProperty("id").GetString()!, "failed");
         Assert.Contains("422", refused.GetProperty("error").GetString(), StringComparison.Ordinal);
@@ -237,7 +233,7 @@ public sealed class VideoTests : IAsyncLifetime
         var cancelled = await CreateProcessingAsync();
         var afterCancel = await PipelineCluster.ReadJsonAsync(await _cluster.Http.PostAsync($"/api/videos/{cancelled}/cancel", null));
         Assert.Equal("cancelled", afterCancel.GetProperty("status").GetString());
-        using var tooLate = await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = cancelled, eventId = "c1", videoUrl = _generator.AddFile("c.mp4", [1]) });
+        using var tooLate = await _servers.Generator.CallbackAsync(Webhook("video-complete"), new { videoId = cancelled, eventId = "c1", videoUrl = _servers.Generator.AddFile("c.mp4", [1]) });
         Assert.Equal("late", (await PipelineCluster.ReadJsonAsync(tooLate)).GetProperty("outcome").GetString());
         Assert.Equal("cancelled", (await GetAsync(cancelled)).GetProperty("status").GetString());
 
@@ -286,10 +282,10 @@ public sealed class VideoTests : IAsyncLifetime
         var readyId = (await PipelineCluster.ReadJsonAsync(fromScript)).GetProperty("id").GetString()!;
         await WaitForAsync(readyId, "processing");
         var result = await File.ReadAllBytesAsync(path);
-        await _generator.CallbackAsync(Webhook("video-complete"), new { videoId = readyId, eventId = "r1", videoUrl = _generator.AddFile("solar-avatar.mp4", result) });
+        await _servers.Generator.CallbackAsync(Webhook("video-complete"), new { videoId = readyId, eventId = "r1", videoUrl = _servers.Generator.AddFile("solar-avatar.mp4", result) });
         await WaitForAsync(readyId, "ready");
         var failedId = await CreateProcessingAsync();
-        await _generator.CallbackAsync(Webhook("workflow-error"), new { videoId = failedId, eventId = "f1", message = "render farm down" });
+        await _servers.Generator.CallbackAsync(Webhook("workflow-error"), new { videoId = failedId, eventId = "f1", message = "render farm down" });
         await WaitForAsync(failedId, "failed");
 
         // Notifications: newest first, unread until marked.
