@@ -65,7 +65,7 @@ public sealed class ProjectTestCluster : IAsyncLifetime
         {
             // The silo's own state, reminder and serializer setup; only the clustering is the test cluster's.
             silo.UseMediaActorsStateAndReminders(connectionString);
-            silo.Services.AddSingleton<TimeProvider>(Clock);
+            silo.Services.UseGrainClock(Clock);
             silo.Services.AddSingleton<IProjectStore>(Store);
             silo.Services.AddSingleton(new BlobStore(PipelineBlobs));
             silo.Services.AddSingleton(Options.Create(new ProjectOptions

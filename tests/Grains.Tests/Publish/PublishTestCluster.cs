@@ -76,7 +76,7 @@ public sealed class PublishTestCluster : IAsyncLifetime
             silo.UseMediaActorsStateAndReminders(connectionString);
             silo.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
             silo.Services.AddGoogleClients(configuration);
-            silo.Services.AddSingleton<TimeProvider>(Clock);
+            silo.Services.UseGrainClock(Clock);
             silo.Services.AddSingleton(NpgsqlDataSource.Create(connectionString));
             silo.Services.AddSingleton<IPublishStore, PublishStore>();
             silo.Services.AddSingleton(Blobs);
