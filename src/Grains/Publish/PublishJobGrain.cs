@@ -47,8 +47,15 @@ public sealed class PublishJobGrain(
 
     private bool Final => State.Status is PublishStatus.Completed or PublishStatus.Failed or PublishStatus.Cancelled;
 
+    /// <summary>
+    /// The view of the state as last stored. <c>Get</c> interleaves with the other calls, so it could otherwise show a
+    /// change another call made but has not stored yet (and might never store, if its write fails).
+    /// </summary>
+    private PublishJobView? _stored;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _stored = View();
         _leaseUntil = Now + _runner.StepLease;
         _dispatched = State.Attempt?.Id;
         if (HasEffects)
@@ -99,7 +106,7 @@ public sealed class PublishJobGrain(
         return View();
     }
 
-    public Task<PublishJobView> Get() => Task.FromResult(View());
+    public Task<PublishJobView> Get() => Task.FromResult(_stored ?? View());
 
     public async Task<PublishJobView> Cancel()
     {
@@ -413,7 +420,11 @@ public sealed class PublishJobGrain(
         }
     }
 
-    private Task WriteAsync() => this.WriteOrDeactivateAsync(state);
+    private async Task WriteAsync()
+    {
+        await this.WriteOrDeactivateAsync(state);
+        _stored = View();
+    }
 
     private bool HasEffects => State.Outbox.Count > 0 || (Final && (State.HoldsFile || State.StagingToDelete));
 

@@ -123,8 +123,15 @@ public sealed class VideoGrain(
         TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, Math.Min(_options.RetryBackoff.Ticks, _runner.StepLease.Ticks / 4))),
         needed: () => NeedsWatchdog, timerWanted: () => State.Attempt is not null || State.RetryAt is not null || HasEffects, check: CheckAsync);
 
+    /// <summary>
+    /// The view of the state as last stored. <c>Get</c> interleaves with the other calls, so it could otherwise show a
+    /// change another call made but has not stored yet (and might never store, if its write fails).
+    /// </summary>
+    private VideoView? _stored;
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _stored = View();
         _leaseUntil = Now + _runner.StepLease;
         _dispatched = State.Attempt?.Id;
         if (HasEffects)
@@ -161,7 +168,7 @@ public sealed class VideoGrain(
         return View();
     }
 
-    public Task<VideoView> Get() => Task.FromResult(View());
+    public Task<VideoView> Get() => Task.FromResult(_stored ?? View());
 
     public Task<WebhookOutcome> Completed(string eventId, Uri videoUrl) => CallbackAsync(eventId, "video-complete", videoUrl.ToString(), () =>
     {
@@ -467,7 +474,11 @@ public sealed class VideoGrain(
         }
     }
 
-    private Task WriteAsync() => this.WriteOrDeactivateAsync(state);
+    private async Task WriteAsync()
+    {
+        await this.WriteOrDeactivateAsync(state);
+        _stored = View();
+    }
 
     private async Task FlushAsync()
     {

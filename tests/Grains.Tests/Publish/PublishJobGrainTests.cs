@@ -42,8 +42,8 @@ public sealed class PublishJobGrainTests(PublishTestCluster fixture) : IClassFix
         Assert.Equal("private", video.Metadata.GetProperty("status").GetProperty("privacyStatus").GetString());
         Assert.Equal(content.Length, fixture.Google.UploadBytesAccepted - accepted);
 
-        // The read model and the event log, written by the grain with its state: queued, uploading from 50%, completed at 100%.
-        Assert.Equal("completed", await fixture.Database.ScalarAsync<string>("SELECT status FROM publish_jobs WHERE id = $1", id));
+        // The read model and the event log, written by the grain just after its state: queued, uploading from 50%, completed at 100%.
+        await WaitUntilAsync(async () => await fixture.Database.ScalarAsync<string>("SELECT status FROM publish_jobs WHERE id = $1", id) == "completed");
         Assert.Equal(done.VideoId, await fixture.Database.ScalarAsync<string>("SELECT video_id FROM publish_jobs WHERE id = $1", id));
         var events = await EventsAsync(id);
         Assert.Equal(("publish_queued", "pending"), (events[0].Kind, events[0].Status));
@@ -63,17 +63,23 @@ public sealed class PublishJobGrainTests(PublishTestCluster fixture) : IClassFix
         fixture.Google.DropNext("download", 100_000);
         fixture.Google.DropNext("upload", PublishTestCluster.ChunkBytes / 2 + 10);
 
-        // The download waits at the server's gate until the job shows it is downloading.
+        // The download and then the upload wait at the server's gates until the job shows each (heartbeats are coalesced:
+        // a phase shorter than their gap would not be seen).
         fixture.Google.Hold("download");
+        fixture.Google.Hold("upload");
         var (id, job, _) = await fixture.QueueAsync("drive-user", source);
         try
         {
             var downloading = await PublishTestCluster.WaitForStatusAsync(job, PublishStatus.Downloading);
             Assert.InRange(downloading.Progress, 0, 49);
+            fixture.Google.Release("download");
+            var uploading = await PublishTestCluster.WaitForStatusAsync(job, PublishStatus.Uploading);
+            Assert.InRange(uploading.Progress, 50, 99);
         }
         finally
         {
             fixture.Google.Release("download");
+            fixture.Google.Release("upload");
         }
 
         var done = await PublishTestCluster.WaitForStatusAsync(job, PublishStatus.Completed);
@@ -217,6 +223,45 @@ public sealed class PublishJobGrainTests(PublishTestCluster fixture) : IClassFix
             // One session, each byte once: the retry went on from the confirmed offset, not from zero.
             Assert.Equal(content.Length, fixture.Google.UploadBytesAccepted - accepted);
             Assert.Equal(starts + 1, fixture.Google.Requests.Count(r => r.StartsWith("POST /upload/", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            fixture.Google.Release("upload");
+        }
+    }
+
+    [Fact]
+    public async Task A_read_while_the_job_state_is_being_written_shows_what_is_stored_not_the_change_in_flight()
+    {
+        await fixture.ConnectAsync("read-user");
+        var (source, _) = await fixture.BlobSourceAsync("read-user", 2 * PublishTestCluster.ChunkBytes, seed: 9);
+        fixture.Google.Hold("upload");
+        var (_, job, _) = await fixture.QueueAsync("read-user", source);
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(fixture.Database.ConnectionString);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        try
+        {
+            await PublishTestCluster.WaitForStatusAsync(job, PublishStatus.Uploading);
+
+            // Grain state is locked against writes, so the write of "completed" waits; the read (which interleaves) must not show it.
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var lockRows = new Npgsql.NpgsqlCommand("LOCK TABLE orleans_storage IN EXCLUSIVE MODE", connection, transaction))
+            {
+                await lockRows.ExecuteNonQueryAsync();
+            }
+
+            fixture.Google.Release("upload");
+            await WaitUntilAsync(async () => await fixture.Database.ScalarAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%orleans_storage%'") > 0);
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.Equal(PublishStatus.Uploading, (await job.Get()).Status);
+                await Task.Delay(50);
+            }
+
+            await transaction.RollbackAsync();
+            var done = await PublishTestCluster.WaitForStatusAsync(job, PublishStatus.Completed);
+            Assert.Equal(100, done.Progress);
         }
         finally
         {
