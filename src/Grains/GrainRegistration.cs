@@ -4,6 +4,7 @@ using MediaActors.Grains.Publish;
 using MediaActors.Grains.Search;
 using MediaActors.Grains.Videos;
 using MediaActors.Providers;
+using MediaActors.Providers.Search.Local;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -16,6 +17,7 @@ public static class GrainRegistration
     public static IServiceCollection AddMediaActorsGrains(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddMediaActorsProviders(configuration);
+        services.AddSentenceModelPreload(configuration);
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<ProjectOptions>().Bind(configuration.GetSection("Projects"));
         services.AddOptions<UploadExpiryOptions>().Bind(configuration.GetSection("Uploads"));

