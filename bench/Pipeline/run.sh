@@ -412,30 +412,33 @@ upload() {
   UP_BYTES=$size
 }
 
-# run_project UPLOAD_ID TITLE OUT_JSON: creates the project, polls until it ends; sets PROJECT_ID, PIPE_S.
-# One GET a second with one curl and one jq: polling faster cost the 2-core machine measurable CPU (and the API
-# some too), which slowed the transcription being measured. The server-side duration is reported as well.
+# run_project UPLOAD_ID TITLE OUT_JSON: creates the project, waits for its end; sets PROJECT_ID, PIPE_S.
+# It follows the project's event stream (SSE), as a client would: the end is seen when it is published, where a poll
+# once a second saw it up to a second late (polling faster cost the 2-core machine measurable CPU), and an idle
+# stream costs nothing. One GET at the end reads the project. The server-side duration is reported as well.
 run_project() {
-  local upload_id=$1 title=$2 out=$3 t0 created p line status last=
+  local upload_id=$1 title=$2 out=$3 t0 created p line kind status= fd pid
   t0=$(now)
   PROJECT_T0=$t0
   created=$(api POST /api/projects "$(jq -nc --arg u "$upload_id" --arg t "$title" '{uploadId: $u, title: $t}')")
   PROJECT_ID=$(jq -r .id <<<"$created")
-  POLLS=0
-  while :; do
-    sleep 1
-    p=$(curl -sS -f --max-time 30 -H "X-Api-Key: $API_KEY" "http://127.0.0.1:$API_PORT/api/projects/$PROJECT_ID") \
-      || ma_die "GET /api/projects/$PROJECT_ID failed"
-    POLLS=$((POLLS + 1))
-    line=$(jq -r '"\(.status) \(.step // "-") \(.progress)"' <<<"$p")
-    status=${line%% *}
-    if [[ ${line% *} != "$last" ]]; then
-      log "  project $PROJECT_ID: $line%"
-      last=${line% *}
-    fi
-    case $status in completed | failed | cancelled) break ;; esac
+  exec {fd}< <(exec curl -sS -N --max-time 7200 -H "X-Api-Key: $API_KEY" \
+    "http://127.0.0.1:$API_PORT/api/projects/$PROJECT_ID/events/stream?after=0")
+  pid=$!
+  while IFS= read -r -u "$fd" line; do
+    [[ $line == "event: "* ]] || continue
+    kind=${line#event: }
+    case $kind in
+      completed | failed | cancelled) status=$kind; break ;;
+      status_changed | step_completed | retry_scheduled) log "  project $PROJECT_ID: $kind" ;;
+    esac
   done
   PIPE_S=$(elapsed "$t0" "$(now)")
+  kill "$pid" 2>/dev/null || true
+  exec {fd}<&-
+  [[ -n $status ]] || ma_die "the event stream of project $PROJECT_ID ended before the project did"
+  p=$(curl -sS -f --max-time 30 -H "X-Api-Key: $API_KEY" "http://127.0.0.1:$API_PORT/api/projects/$PROJECT_ID") \
+    || ma_die "GET /api/projects/$PROJECT_ID failed"
   echo "$p" >"$out"
   [[ $status == completed ]] || { jq . "$out" >&2; ma_die "project $PROJECT_ID ended $status: $(jq -r .error "$out")"; }
 }
@@ -577,7 +580,6 @@ log "pipeline: project from upload $UPLOAD_ID"
 phase_begin pipeline
 run_project "$UPLOAD_ID" "bench ${MINUTES}-minute talk" "$RESULTS/project-talk.json"
 phase_end pipeline >/dev/null
-TALK_POLLS=$POLLS
 TALK_PROJECT=$PROJECT_ID
 # What one status poll costs the API (CPU), to tell it apart from what the API does while a project runs.
 phase_begin api-50-gets
@@ -729,7 +731,7 @@ SUMMARY=$(jq -n \
   --argjson events "$TALK_EVENTS" \
   --argjson upload "$TALK_UPLOAD" --argjson pipeline "$PIPE_TALK_S" \
   --argjson steps "$(step_times "$RESULTS/project-talk.json")" \
-  --argjson siloHwm "$TALK_SILO_HWM" --argjson apiHwm "$TALK_API_HWM" --argjson sameText "$SAME_TEXT" --argjson polls "$TALK_POLLS" \
+  --argjson siloHwm "$TALK_SILO_HWM" --argjson apiHwm "$TALK_API_HWM" --argjson sameText "$SAME_TEXT" \
   --argjson pipelineWords "$(jq '[.segments[] | (.words // [] | length)] | add // 0' "$RESULTS/pipeline-transcript.json")" \
   --argjson big "$BIG_JSON" --slurpfile phases "$PHASES" --slurpfile quiet "$RESULTS/quiet.jsonl" \
   --argjson idleSilo "$IDLE_SILO_KB" --argjson idleApi "$IDLE_API_KB" --slurpfile rounds "$ROUNDS_FILE" --slurpfile live "$LIVE_FILE" '
@@ -753,7 +755,7 @@ SUMMARY=$(jq -n \
       upload: $upload,
       pipeline: {seconds: $pipeline, serverSeconds: $steps.serverSeconds, steps: $steps.steps,
                  siloPeakRssKb: $siloHwm, apiPeakRssKb: $apiHwm, words: $pipelineWords, sameTranscriptAsRaw: $sameText,
-                 statusPolls: $polls, events: $events},
+                 events: $events},
       ratio: ($pipeline / ($rawFfmpeg + ($rawTranscriberProcess + $rawTranscriber2) / 2) * 100 | round / 100),
       ratioRange: [($pipeline / ($rawFfmpeg + ([$rawTranscriberProcess, $rawTranscriber2] | max)) * 100 | round / 100),
                    ($pipeline / ($rawFfmpeg + ([$rawTranscriberProcess, $rawTranscriber2] | min)) * 100 | round / 100)],
@@ -795,7 +797,7 @@ jq -r '
   "| **raw sum** (ffmpeg + mean of the two transcriber runs) | **\(.talk.raw.sumSeconds | s)** |",
   "| (other tools the media step runs: ffprobe, MP3 copy, thumbnail) | \(.talk.raw.extrasSeconds | s) |",
   "| upload: \(.talk.upload.method) / complete | \(.talk.upload.putSeconds | s) / \(.talk.upload.completeSeconds | s) |",
-  "| **pipeline: POST /api/projects -> completed** (client, 1 s polls; server-side \(.talk.pipeline.serverSeconds | s)) | **\(.talk.pipeline.seconds | s)** |",
+  "| **pipeline: POST /api/projects -> completed** (client, following its event stream; server-side \(.talk.pipeline.serverSeconds | s)) | **\(.talk.pipeline.seconds | s)** |",
   (.talk.pipeline.steps[] | "| step \(.name)\(if .attempts > 1 then " (\(.attempts) attempts)" else "" end) | \(if .seconds then (.seconds | s) else "-" end) |"),
   "",
   "**Ratio pipeline / raw sum: \(.talk.ratio)** (\(.talk.ratioRange[0])-\(.talk.ratioRange[1]) against either raw run; \(.talk.overheadSeconds) s more; the transcribing step alone / the raw transcriber: \(.talk.transcribeStepOverRawTranscriber))",
@@ -812,7 +814,7 @@ jq -r '
   "",
   "Peak RSS: silo \(.talk.pipeline.siloPeakRssKb | mib), API \(.talk.pipeline.apiPeakRssKb | mib), raw transcriber process \(.talk.raw.transcriberPeakRssKb | mib)",
   "",
-  "Events the project published: \(.talk.pipeline.events | to_entries | map("\(.key) \(.value)") | join(", ")); status polls: \(.talk.pipeline.statusPolls)",
+  "Events the project published: \(.talk.pipeline.events | to_entries | map("\(.key) \(.value)") | join(", "))",
   "",
   (if .live then
     "### Live transcript: \(.live.runs | length / 2) pairs without / with a connected SignalR client",
