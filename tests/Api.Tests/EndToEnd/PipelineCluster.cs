@@ -363,12 +363,7 @@ public sealed class PipelineCluster : IAsyncDisposable
         }
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => TestPorts.Next();
 
     private static bool IsFinal(JsonElement project, string wanted) =>
         project.GetProperty("status").GetString() is "completed" or "failed" or "cancelled" && wanted is "completed" or "failed" or "cancelled";

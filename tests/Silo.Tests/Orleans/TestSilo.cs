@@ -156,10 +156,5 @@ public static class TestSilo
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => ServiceDefaults.Tests.TestPorts.Next();
 }
