@@ -34,6 +34,8 @@ public static class ProviderRegistration
         services.AddSingleton(new BlobStore(blobs));
         services.AddOptions<MediaOptions>().Bind(configuration.GetSection("Media"));
         services.TryAddSingleton<MediaTools>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<HandOver>();
         services.AddIngestion(configuration);
         services.AddLocalTranscriber(configuration);
         services.AddLocalContentAndEmbeddings(configuration);

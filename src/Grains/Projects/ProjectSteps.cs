@@ -54,7 +54,7 @@ public sealed class IngestStep(BlobStore blobs, LinkDownloader links, ProjectRea
 /// Extracting audio, then uploading: metadata, the 16 kHz WAV, a thumbnail and, for a transcriber that uploads it, a
 /// compressed copy, all stored in blobs.
 /// </summary>
-public sealed class MediaStep(BlobStore blobs, MediaTools tools, ITranscriber transcriber, IOptions<MediaOptions> options) : IProjectStep
+public sealed class MediaStep(BlobStore blobs, MediaTools tools, ITranscriber transcriber, HandOver handOver, IOptions<MediaOptions> options) : IProjectStep
 {
     public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken)
     {
@@ -92,7 +92,7 @@ public sealed class MediaStep(BlobStore blobs, MediaTools tools, ITranscriber tr
         progress.Report(0, StepNotes.Uploading);
         var prefix = $"{request.UserId}/{request.ProjectId}";
         var audio = new BlobRef(Containers.Audio, $"{prefix}/audio.wav");
-        await blobs.UploadFileAsync(audio.Container, audio.Name, wav, "audio/wav", new Progress<double>(p => progress.Report(p * 0.8)), cancellationToken);
+        var uploaded = await blobs.UploadFileAsync(audio.Container, audio.Name, wav, "audio/wav", new Progress<double>(p => progress.Report(p * 0.8)), cancellationToken);
         BlobRef? compressed = null;
         if (mp3 is not null)
         {
@@ -107,6 +107,8 @@ public sealed class MediaStep(BlobStore blobs, MediaTools tools, ITranscriber tr
             await blobs.UploadFileAsync(thumb.Container, thumb.Name, thumbnail, "image/jpeg", null, cancellationToken);
         }
 
+        // The transcribing step usually runs on this silo next: it takes the WAV from here instead of downloading it.
+        handOver.Leave(audio.Container, audio.Name, uploaded, wav);
         return new StepOutput(Media: new MediaOutput(info, audio, compressed, thumb));
     }
 }
@@ -115,14 +117,23 @@ public sealed class MediaStep(BlobStore blobs, MediaTools tools, ITranscriber tr
 /// Transcribing, with the configured provider. Each part the provider finishes goes to the project as it comes (the live
 /// transcript); a new attempt reuses the parts an earlier one stored instead of transcribing that audio again.
 /// </summary>
-public sealed class TranscribeStep(BlobStore blobs, ITranscriber transcriber, ProjectReads reads, IGrainFactory grains, IOptions<MediaOptions> options,
-    ILogger<TranscribeStep> logger) : IProjectStep
+public sealed class TranscribeStep(BlobStore blobs, ITranscriber transcriber, ProjectReads reads, IGrainFactory grains, HandOver handOver,
+    IOptions<MediaOptions> options, ILogger<TranscribeStep> logger) : IProjectStep
 {
     public async Task<StepOutput> RunAsync(StepRequest request, IStepProgress progress, CancellationToken cancellationToken)
     {
         using var temp = new TempFolder(options.Value.TempDirectory, request.AttemptId.ToString("N"));
         var wav = temp.File("audio.wav");
-        await blobs.DownloadToFileAsync(request.Audio!.Container, request.Audio!.Name, wav, null, cancellationToken);
+        var audio = request.Audio!;
+        if (handOver.TryTake(audio.Container, audio.Name, await blobs.GetInfoAsync(audio.Container, audio.Name, cancellationToken), wav))
+        {
+            logger.LogInformation("Project {Project}: transcribing the WAV the media step left on this silo (the stored one: not downloaded)", request.ProjectId);
+        }
+        else
+        {
+            await blobs.DownloadToFileAsync(audio.Container, audio.Name, wav, null, cancellationToken);
+        }
+
         string? compressed = null;
         if (request.CompressedAudio is { } copy && transcriber.UsesCompressedAudio)
         {

@@ -24,6 +24,15 @@ public sealed class MediaOptions
 
     /// <summary>Bit rate of the compressed audio copy for providers with an upload limit.</summary>
     public string CompressedBitrate { get; set; } = "48k";
+
+    /// <summary>
+    /// How long the media step's WAV waits on its silo for the transcribing step (<see cref="HandOver"/>), which then
+    /// need not download it; a step that runs on another silo downloads it.
+    /// </summary>
+    public TimeSpan HandOverMaxAge { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The most the hand-over keeps on a silo's disk at once (bytes); 0 turns it off.</summary>
+    public long HandOverMaxBytes { get; set; } = 2L * 1024 * 1024 * 1024;
 }
 
 /// <summary>What ffprobe says about a media file.</summary>

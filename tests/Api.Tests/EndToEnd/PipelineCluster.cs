@@ -30,6 +30,15 @@ public sealed class PipelineCluster : IAsyncDisposable
     /// <summary>Where steps put their temporary files: empty whenever no step runs.</summary>
     public string TempDirectory => Path.Combine(DataDirectory, "tmp");
 
+    /// <summary>
+    /// What the steps left in their temporary folder: nothing once no step runs (the hand-over folder may stay, empty
+    /// once the step after the media step took its WAV).
+    /// </summary>
+    public string[] TempEntries() =>
+        Directory.Exists(TempDirectory)
+            ? Directory.GetFileSystemEntries(TempDirectory, "*", SearchOption.AllDirectories).Select(e => Path.GetRelativePath(TempDirectory, e)).Where(e => e != "handover").ToArray()
+            : [];
+
     public HttpClient Http { get; private set; } = null!;
 
     public TestDatabase Database => _database;

@@ -179,9 +179,9 @@ public sealed class ProjectFailureTests : IAsyncLifetime
 
         // The cancel reaches the running step (its next heartbeat is refused): the step stops and removes its temporary files.
         var stopped = $"Step Transcribing of project {id} stopped (cancelled or superseded)";
-        var stepStopped = await PollAsync(() => Task.FromResult(silo.Output.Contains(stopped, StringComparison.Ordinal) && TempEntries().Length == 0),
+        var stepStopped = await PollAsync(() => Task.FromResult(silo.Output.Contains(stopped, StringComparison.Ordinal) && _cluster.TempEntries().Length == 0),
             done => done, TimeSpan.FromSeconds(150));
-        Assert.True(stepStopped, $"The transcription did not stop (temporary files left: {string.Join(", ", TempEntries())})\n{silo.Output}");
+        Assert.True(stepStopped, $"The transcription did not stop (temporary files left: {string.Join(", ", _cluster.TempEntries())})\n{silo.Output}");
         Assert.DoesNotContain($"Step Transcribing of project {id} succeeded", silo.Output, StringComparison.Ordinal);
         Assert.Equal(0L, await _cluster.Database.ScalarAsync<long>("SELECT count(*) FROM transcripts"));
         Assert.Equal("cancelled", (await _cluster.GetProjectAsync(id)).GetProperty("status").GetString());
@@ -234,12 +234,6 @@ public sealed class ProjectFailureTests : IAsyncLifetime
         }, found => found.Count == 0);
         Assert.True(left.Count == 0, $"Blobs left after the delete: {string.Join(", ", left)}\n{silo.Output}");
     }
-
-    /// <summary>What the steps left in their temporary folder (nothing once no step runs).</summary>
-    private string[] TempEntries() =>
-        Directory.Exists(_cluster.TempDirectory)
-            ? Directory.GetFileSystemEntries(_cluster.TempDirectory, "*", SearchOption.AllDirectories).Select(e => Path.GetRelativePath(_cluster.TempDirectory, e)).ToArray()
-            : [];
 
     private static async Task<T> PollAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null)
     {

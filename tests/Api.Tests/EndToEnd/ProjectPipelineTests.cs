@@ -78,8 +78,9 @@ public sealed class ProjectPipelineTests : IAsyncLifetime
         Assert.Equal("local-minilm", search.GetProperty("byMeaning").GetProperty("provider").GetString());
         Assert.Equal("local-minilm", await _cluster.Database.ScalarAsync<string>($"SELECT DISTINCT provider FROM transcript_chunks WHERE project_id = '{id}'"));
 
-        // Every step removed its temporary files.
-        Assert.Empty(Directory.Exists(_cluster.TempDirectory) ? Directory.EnumerateFileSystemEntries(_cluster.TempDirectory) : []);
+        // Every step removed its temporary files, and the transcribing step took the WAV the media step left on the silo.
+        Assert.Empty(_cluster.TempEntries());
+        Assert.Contains($"Project {id}: transcribing the WAV the media step left on this silo", _cluster.Silos[0].Output, StringComparison.Ordinal);
 
         var list = await _cluster.Http.GetFromJsonAsync<JsonElement>("/api/projects?status=completed&limit=10");
         Assert.Contains(list.GetProperty("items").EnumerateArray(), p => p.GetProperty("id").GetString() == id);
