@@ -8,7 +8,8 @@
 # (deleted on exit; results in .data/bench-realtime/results/<timestamp>/).
 # Usage: bench/Realtime/run.sh      Environment: MA_BENCH_DURATION (30s), MA_BENCH_CONNS (32), MA_BENCH_CLIENTS ("1 1000 1000x2":
 #                                   N clients in one Node thread, NxW over W worker threads), MA_BENCH_RELAY_LOG (Warning;
-#                                   Debug logs each relayed event's timings in the API log)
+#                                   Debug logs each relayed event's timings in the API log), MA_BENCH_API_VARIANTS ("-": API
+#                                   settings compared side by side, e.g. "Kestrel__InlineScheduling=false Kestrel__InlineScheduling=true")
 set -euo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=../../scripts/lib.sh
@@ -23,6 +24,10 @@ SILO_PORT=${MA_BENCH_SILO_PORT:-5290}
 DURATION=${MA_BENCH_DURATION:-30s}
 CONNS=${MA_BENCH_CONNS:-32}
 CLIENT_COUNTS=${MA_BENCH_CLIENTS:-"1 1000 1000x2"}
+# API settings to compare side by side, one variant per word ("NAME=VALUE,NAME=VALUE"; "-" for the defaults): the
+# latency runs are repeated for each, on the same silo and database.
+read -r -a API_VARIANTS <<<"${MA_BENCH_API_VARIANTS:--}"
+for ((v = 0; v < ${#API_VARIANTS[@]}; v++)); do [[ ${API_VARIANTS[$v]} == - ]] && API_VARIANTS[$v]=; done
 FAIL_URL='http://127.0.0.1:9/x.mp4'
 SILO_DLL=src/Silo/bin/Release/net10.0/MediaActors.Silo.dll
 API_DLL=src/Api/bin/Release/net10.0/MediaActors.Api.dll
@@ -125,9 +130,20 @@ rm -f "$DATA/dev-api-key"
 start_host silo "http://127.0.0.1:$SILO_PORT" "$SILO_DLL"
 SILO_PID=$HOST_PID
 wait_healthy silo "http://127.0.0.1:$SILO_PORT" "$SILO_PID"
-start_host api "http://127.0.0.1:$API_PORT" "$API_DLL"
-API_PID=$HOST_PID
-wait_healthy api "http://127.0.0.1:$API_PORT" "$API_PID"
+# The API host, with the variant's settings ("NAME=VALUE,NAME=VALUE", empty for the defaults).
+start_api() {
+  local settings=()
+  [[ -n ${1:-} ]] && IFS=, read -r -a settings <<<"$1"
+  start_host api "http://127.0.0.1:$API_PORT" "$API_DLL" "${settings[@]}"
+  API_PID=$HOST_PID
+  wait_healthy api "http://127.0.0.1:$API_PORT" "$API_PID"
+}
+stop_api() {
+  kill -TERM "$API_PID" 2>/dev/null
+  wait "$API_PID" 2>/dev/null || true
+  API_PID=
+}
+start_api "${API_VARIANTS[0]}"
 for ((t = 0; t < 40; t++)); do [[ -s $DATA/dev-api-key ]] && break; sleep 0.25; done
 [[ -s $DATA/dev-api-key ]] || ma_die "the API did not write $DATA/dev-api-key"
 API_KEY=$(<"$DATA/dev-api-key")
@@ -146,17 +162,34 @@ ticks_s() { awk -v t="$1" 'BEGIN { printf "%.1f", t / 100 }'; }
 # 1. Event latency.
 export MA_NODE_MODULES="$ROOT/tools/node_modules"
 ulimit -n 65536 2>/dev/null || true
-for spec in $CLIENT_COUNTS; do
-  # "N" clients in one Node thread, "NxW" spread over W worker threads.
-  n=${spec%x*}
-  w=1
-  [[ $spec == *x* ]] && w=${spec#*x}
-  load_note "before latency with $n clients ($w client threads)"
-  api_cpu0=$(cpu_ticks "$API_PID"); silo_cpu0=$(cpu_ticks "$SILO_PID"); pg_cpu0=$(pg_ticks)
-  node bench/Realtime/latency.mjs "$BASE" "$API_KEY" "$n" 200 "$FAIL_URL" "$w" | tee "$RESULTS/latency-$spec.json"
-  # CPU of the API, the silo and PostgreSQL over the whole latency run (connecting, the window and its tail).
-  echo "cpu seconds during latency with $n clients ($w client threads): api $(ticks_s $(($(cpu_ticks "$API_PID") - api_cpu0))) silo $(ticks_s $(($(cpu_ticks "$SILO_PID") - silo_cpu0))) postgres $(ticks_s $(($(pg_ticks) - pg_cpu0)))" | tee -a "$RESULTS/cpu.txt"
+RUN_NO=0
+for ((v = 0; v < ${#API_VARIANTS[@]}; v++)); do
+  variant=${API_VARIANTS[$v]}
+  if ((v > 0)); then
+    log "restarting the API with ${variant:-its defaults}"
+    stop_api
+    start_api "$variant"
+  fi
+  for spec in $CLIENT_COUNTS; do
+    # "N" clients in one Node thread, "NxW" spread over W worker threads.
+    n=${spec%x*}
+    w=1
+    [[ $spec == *x* ]] && w=${spec#*x}
+    RUN_NO=$((RUN_NO + 1))
+    label="$spec clients, API ${variant:-defaults}"
+    load_note "before latency run $RUN_NO: $label"
+    api_cpu0=$(cpu_ticks "$API_PID"); silo_cpu0=$(cpu_ticks "$SILO_PID"); pg_cpu0=$(pg_ticks)
+    node bench/Realtime/latency.mjs "$BASE" "$API_KEY" "$n" 200 "$FAIL_URL" "$w" | tee "$RESULTS/latency-$RUN_NO-$spec.json"
+    echo "run $RUN_NO ($label)" >"$RESULTS/latency-$RUN_NO-$spec.variant"
+    # CPU of the API, the silo and PostgreSQL over the whole latency run (connecting, the window and its tail).
+    echo "cpu seconds during latency run $RUN_NO ($label): api $(ticks_s $(($(cpu_ticks "$API_PID") - api_cpu0))) silo $(ticks_s $(($(cpu_ticks "$SILO_PID") - silo_cpu0))) postgres $(ticks_s $(($(pg_ticks) - pg_cpu0)))" | tee -a "$RESULTS/cpu.txt"
+  done
 done
+if ((${#API_VARIANTS[@]} > 1)); then
+  log "back to the API's defaults for wrk"
+  stop_api
+  start_api ""
+fi
 
 # 2. wrk. An existing project for GET (its download fails fast; the row stays).
 PROJECT_ID=$(curl -fsS -X POST -H "X-Api-Key: $API_KEY" -H 'Content-Type: application/json' \
