@@ -6,7 +6,8 @@
 // before it wrote its state and then the event: the latency includes both PostgreSQL commits). Same machine, same
 // clock. WORKERS (default 1) spreads the connections over that many Node worker threads: with one, a single event loop
 // takes every receipt in turn, so a burst of 1,000 (one event) queues behind itself in the measuring client.
-// Prints one JSON line with the statistics.
+// Prints one JSON line with the statistics, then cancels the projects it created (so a following run does not get their
+// retries' events).
 import { createRequire } from 'node:module';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
@@ -93,6 +94,7 @@ if (!isMainThread) {
   const cpuAtStart = process.cpuUsage();
   let projects = 0;
   let createErrors = 0;
+  const created = [];
   const deadline = Date.now() + 180_000;
   while (firstClientEvents.size < TARGET && Date.now() < deadline) {
     const res = await fetch(`${baseUrl}/api/projects`, {
@@ -100,8 +102,7 @@ if (!isMainThread) {
       headers: { 'X-Api-Key': apiKey, 'Content-Type': 'application/json' },
       body: JSON.stringify({ url: failUrl }),
     });
-    if (res.ok) projects++; else createErrors++;
-    await res.arrayBuffer();
+    if (res.ok) { projects++; created.push((await res.json()).id); } else { createErrors++; await res.arrayBuffer(); }
     await new Promise((r) => setTimeout(r, 250)); // paced: a few events per second, not a load test
   }
   // Let the last events reach every client (and retries that may follow).
@@ -131,6 +132,12 @@ if (!isMainThread) {
   await new Promise((r) => setTimeout(r, 3000));
   const after = (await Promise.all(threads.map((t) => t.report()))).reduce((n, r) => n + r.outside.after, 0);
   console.error(`receipts after the window: ${after}`);
+  // The projects would go on retrying their download for minutes: cancelled, so the next run starts without their events.
+  for (const id of created) {
+    const res = await fetch(`${baseUrl}/api/projects/${id}/cancel`, { method: 'POST', headers: { 'X-Api-Key': apiKey } });
+    await res.arrayBuffer();
+  }
+  await new Promise((r) => setTimeout(r, 2000));
   await Promise.all(threads.map((t) => t.stop()));
   process.exit(0);
 }

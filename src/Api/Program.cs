@@ -32,6 +32,9 @@ builder.Services.ConfigureHttpJsonOptions(o =>
     o.SerializerOptions.MaxDepth = RequestGuards.MaxJsonDepth;
 });
 builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 32 * 1024);
+// The in-memory lifetime manager with batched sends for the event relay (one lifetime manager per hub type).
+builder.Services.AddSingleton<ProjectHubLifetimeManager>();
+builder.Services.AddSingleton<Microsoft.AspNetCore.SignalR.HubLifetimeManager<ProjectHub>>(sp => sp.GetRequiredService<ProjectHubLifetimeManager>());
 builder.Services.AddSingleton<EventFeed>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<EventFeed>());
 builder.Services.AddSingleton<EventRelay>();

@@ -23,15 +23,21 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
     private const string Channel = "ma_events";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly ConcurrentDictionary<Guid, Func<StoredEvent, ValueTask>> _handlers = new();
+    /// <summary>The most events handed to the handlers at once.</summary>
+    private const int MaxBatch = 256;
+
+    private readonly ConcurrentDictionary<Guid, Func<IReadOnlyList<StoredEvent>, ValueTask>> _handlers = new();
     // Notifications (Notified) and replays after a reconnect (StoredEvent[]), in the order they happened.
     private readonly Channel<object> _notifications = System.Threading.Channels.Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>How far before a lost connection the replay after a reconnect starts (commit and clock skew between hosts).</summary>
     private static readonly TimeSpan ReplayMargin = TimeSpan.FromSeconds(10);
 
-    /// <summary>Calls <paramref name="handler"/> for every event committed from now on, by any silo, one at a time in commit order.</summary>
-    public IDisposable Subscribe(Func<StoredEvent, ValueTask> handler)
+    /// <summary>
+    /// Calls <paramref name="handler"/> with the events committed from now on, by any silo, in commit order: one call at a
+    /// time, each with the events that arrived together (the list is reused after the call returns).
+    /// </summary>
+    public IDisposable Subscribe(Func<IReadOnlyList<StoredEvent>, ValueTask> handler)
     {
         var id = Guid.NewGuid();
         _handlers[id] = handler;
@@ -124,41 +130,56 @@ public sealed class EventFeed(NpgsqlDataSource dataSource, ILogger<EventFeed> lo
 
     private async Task DeliverAsync(CancellationToken stoppingToken)
     {
-        await foreach (var item in _notifications.Reader.ReadAllAsync(stoppingToken))
+        var batch = new List<StoredEvent>();
+        while (await _notifications.Reader.WaitToReadAsync(stoppingToken))
         {
-            if (_handlers.IsEmpty)
+            // Everything that arrived together goes to the handlers at once. The events of one commit arrive in one read
+            // from PostgreSQL, and the listener hands them over one by one: yielding once lets it hand over the rest.
+            await Task.Yield();
+            batch.Clear();
+            while (batch.Count < MaxBatch && _notifications.Reader.TryRead(out var item))
+            {
+                try
+                {
+                    if (item is StoredEvent[] replay)
+                    {
+                        batch.AddRange(replay);
+                        continue;
+                    }
+
+                    var notified = (Notified)item;
+                    var notification = JsonSerializer.Deserialize<Notification>(notified.Payload, Json)!;
+                    if (notification.Payload is { } inline)
+                    {
+                        batch.Add(new StoredEvent(notification.ProjectId, notification.Seq, notification.Kind, inline, notification.At) { NotifiedAt = notified.At });
+                    }
+                    else
+                    {
+                        // Too large for a notification: read it from the log.
+                        batch.AddRange(await ReadAsync(notification.ProjectId, notification.Seq - 1, 1, stoppingToken));
+                    }
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogError(ex, "Reading an event notification failed");
+                }
+            }
+
+            if (batch.Count == 0 || _handlers.IsEmpty)
             {
                 continue;
             }
 
-            try
+            foreach (var handler in _handlers.Values)
             {
-                IReadOnlyList<StoredEvent> events;
-                if (item is StoredEvent[] replay)
+                try
                 {
-                    events = replay;
+                    await handler(batch);
                 }
-                else
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
-                    var notified = (Notified)item;
-                    var notification = JsonSerializer.Deserialize<Notification>(notified.Payload, Json)!;
-                    events = notification.Payload is { } inline
-                        ? [new StoredEvent(notification.ProjectId, notification.Seq, notification.Kind, inline, notification.At) { NotifiedAt = notified.At }]
-                        // Too large for a notification: read it from the log.
-                        : await ReadAsync(notification.ProjectId, notification.Seq - 1, 1, stoppingToken);
+                    logger.LogError(ex, "Delivering event notifications failed");
                 }
-
-                foreach (var stored in events)
-                {
-                    foreach (var handler in _handlers.Values)
-                    {
-                        await handler(stored);
-                    }
-                }
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogError(ex, "Delivering an event notification failed");
             }
         }
     }

@@ -10,8 +10,11 @@ namespace MediaActors.Api.Realtime;
 /// repeat (a replay after a reconnect) is dropped, and a gap (events written while the feed was reconnecting) is
 /// filled from the log first.
 /// </summary>
-public sealed class EventRelay(EventFeed events, IHubContext<ProjectHub> hub, ILogger<EventRelay> logger) : IHostedService
+public sealed class EventRelay(EventFeed events, ProjectHubLifetimeManager hubs, IConfiguration configuration, ILogger<EventRelay> logger) : IHostedService
 {
+    // Realtime:BatchEvents=false sends each event to every connection before the next (for comparison in bench/Realtime).
+    private readonly bool _batch = configuration.GetValue("Realtime:BatchEvents", true);
+
     private const int MaxRemembered = 100_000;
 
     // The last sequence number relayed per project in flight; only the feed's single reader touches it.
@@ -33,71 +36,111 @@ public sealed class EventRelay(EventFeed events, IHubContext<ProjectHub> hub, IL
         return Task.CompletedTask;
     }
 
-    private async ValueTask RelayAsync(StoredEvent grainEvent)
+    private async ValueTask RelayAsync(IReadOnlyList<StoredEvent> batch)
     {
-        var last = _relayed.GetValueOrDefault(grainEvent.ProjectId);
-        if (grainEvent.Seq <= last)
+        // What to send, in order: each new event, after the events of its project it missed.
+        var outgoing = new List<StoredEvent>(batch.Count);
+        foreach (var grainEvent in batch)
         {
-            return;
-        }
-
-        if (last > 0 && grainEvent.Seq > last + 1)
-        {
-            try
+            var last = _relayed.GetValueOrDefault(grainEvent.ProjectId);
+            if (grainEvent.Seq <= last)
             {
-                foreach (var missed in await events.ReadAsync(grainEvent.ProjectId, last, (int)Math.Min(grainEvent.Seq - last - 1, 10_000)))
+                continue;
+            }
+
+            if (last > 0 && grainEvent.Seq > last + 1)
+            {
+                try
                 {
-                    await SendAsync(missed);
+                    outgoing.AddRange(await events.ReadAsync(grainEvent.ProjectId, last, (int)Math.Min(grainEvent.Seq - last - 1, 10_000)));
+                }
+                catch (Exception ex)
+                {
+                    logger.LogWarning(ex, "Reading events {From}-{To} of project {Project} failed; clients catch up by sequence", last + 1, grainEvent.Seq - 1, grainEvent.ProjectId);
                 }
             }
-            catch (Exception ex)
+
+            outgoing.Add(grainEvent);
+            if (_relayed.Count >= MaxRemembered && !_relayed.ContainsKey(grainEvent.ProjectId))
             {
-                logger.LogWarning(ex, "Reading events {From}-{To} of project {Project} failed; clients catch up by sequence", last + 1, grainEvent.Seq - 1, grainEvent.ProjectId);
+                // Bounded memory: forgetting only costs a possible repeat after a reconnect, which clients drop by sequence.
+                _relayed.Clear();
             }
+
+            _relayed[grainEvent.ProjectId] = grainEvent.Seq;
         }
 
-        await SendAsync(grainEvent);
-        if (_relayed.Count >= MaxRemembered && !_relayed.ContainsKey(grainEvent.ProjectId))
+        if (outgoing.Count > 0)
         {
-            // Bounded memory: forgetting only costs a possible repeat after a reconnect, which clients drop by sequence.
-            _relayed.Clear();
+            await SendAsync(outgoing);
         }
-
-        _relayed[grainEvent.ProjectId] = grainEvent.Seq;
     }
 
-    private async ValueTask SendAsync(StoredEvent grainEvent)
+    private async ValueTask SendAsync(List<StoredEvent> outgoing)
     {
-        var projectId = grainEvent.ProjectId;
-        if (grainEvent.Payload.ValueKind != JsonValueKind.Object || !grainEvent.Payload.TryGetProperty("userId", out var user) || user.GetString() is not { Length: > 0 } userId)
+        var sends = new List<(IReadOnlyList<string> Groups, string Method, object?[] Args)>(outgoing.Count);
+        var messages = new List<(ProjectEventMessage Message, string UserId)>(outgoing.Count);
+        foreach (var grainEvent in outgoing)
         {
-            logger.LogWarning("Project event {Kind} #{Seq} of {Project} has no owner; not relayed", grainEvent.Kind, grainEvent.Seq, projectId);
-            return;
-        }
-
-        var message = ProjectEvents.ToMessage(grainEvent);
-        try
-        {
-            var relayStart = logger.IsEnabled(LogLevel.Debug) ? DateTimeOffset.UtcNow : default;
-            // A connection is in its user's group or in project groups, never both, so it gets each event once.
-            await hub.Clients.Groups(ProjectHub.UserGroup(userId), ProjectHub.ProjectGroup(projectId)).SendAsync(ProjectHub.EventMethod, message);
-            if (relayStart != default)
+            if (grainEvent.Payload.ValueKind != JsonValueKind.Object || !grainEvent.Payload.TryGetProperty("userId", out var user) || user.GetString() is not { Length: > 0 } userId)
             {
-                // Where an event's latency goes (bench/Realtime): from the grain raising it to this host, and the fan-out.
-                var notified = grainEvent.NotifiedAt ?? relayStart;
-                logger.LogDebug("Relayed event #{Seq} of {Project}: notified {NotifiedMs:0.0} ms after it was raised, relayed {QueuedMs:0.0} ms later, sent to SignalR in {SendMs:0.0} ms",
-                    grainEvent.Seq, projectId, (notified - grainEvent.At).TotalMilliseconds, (relayStart - notified).TotalMilliseconds,
-                    (DateTimeOffset.UtcNow - relayStart).TotalMilliseconds);
+                logger.LogWarning("Project event {Kind} #{Seq} of {Project} has no owner; not relayed", grainEvent.Kind, grainEvent.Seq, grainEvent.ProjectId);
+                continue;
             }
 
-            if (Received is { } received)
+            var message = ProjectEvents.ToMessage(grainEvent);
+            messages.Add((message, userId));
+            // A connection is in its user's group or in project groups, never both, so it gets each event once.
+            sends.Add(([ProjectHub.UserGroup(userId), ProjectHub.ProjectGroup(grainEvent.ProjectId)], ProjectHub.EventMethod, [message]));
+        }
+
+        var relayStart = logger.IsEnabled(LogLevel.Debug) ? DateTimeOffset.UtcNow : default;
+        try
+        {
+            // The events of one batch leave together: each connection gets its share written back to back.
+            if (_batch)
             {
-                await received(message, userId);
+                await hubs.SendBatchAsync(sends);
+            }
+            else
+            {
+                foreach (var send in sends)
+                {
+                    await hubs.SendBatchAsync([send]);
+                }
             }
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Relaying event #{Seq} of project {Project} failed", grainEvent.Seq, projectId);
+            logger.LogWarning(ex, "Relaying {Count} events failed", sends.Count);
+        }
+
+        if (relayStart != default)
+        {
+            // Where an event's latency goes (bench/Realtime): from the grain raising it to this host, and the fan-out.
+            var sent = DateTimeOffset.UtcNow;
+            foreach (var grainEvent in outgoing)
+            {
+                var notified = grainEvent.NotifiedAt ?? relayStart;
+                logger.LogDebug("Relayed event #{Seq} of {Project} in a batch of {Count}: notified {NotifiedMs:0.0} ms after it was raised, relayed {QueuedMs:0.0} ms later, sent to SignalR in {SendMs:0.0} ms",
+                    grainEvent.Seq, grainEvent.ProjectId, outgoing.Count, (notified - grainEvent.At).TotalMilliseconds, (relayStart - notified).TotalMilliseconds,
+                    (sent - relayStart).TotalMilliseconds);
+            }
+        }
+
+        if (Received is { } received)
+        {
+            foreach (var (message, userId) in messages)
+            {
+                try
+                {
+                    await received(message, userId);
+                }
+                catch (Exception ex)
+                {
+                    logger.LogWarning(ex, "Relaying event #{Seq} of project {Project} to event streams failed", message.Seq, message.ProjectId);
+                }
+            }
         }
     }
 }

@@ -53,6 +53,7 @@ public sealed class HandOver(IOptions<MediaOptions> options, TimeProvider time, 
     /// </summary>
     public bool TryTake(string container, string blob, BlobInfo? current, string destination)
     {
+        Sweep();
         if (current?.Md5 is not { Length: 16 } md5)
         {
             return false;
@@ -90,6 +91,19 @@ public sealed class HandOver(IOptions<MediaOptions> options, TimeProvider time, 
         {
             return;
         }
+
+        try
+        {
+            SweepCore(room);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Could not clean the hand-over folder {Folder}", Root);
+        }
+    }
+
+    private void SweepCore(long room)
+    {
 
         var now = time.GetUtcNow().UtcDateTime;
         var kept = new List<FileInfo>();
