@@ -9,7 +9,8 @@
 #      Ratio = pipeline / (ffmpeg + mean of the two raw transcriber runs, which bracket the pipeline run).
 #      Then (--rounds R) R-1 more rounds of (d) the pipeline again and (e) the raw transcriber again, each pipeline run
 #      bracketed by two raw runs: the ratio of each round and their median (this machine's transcription speed drifts
-#      by 10% from one run to the next, so one round is not enough to tell 1.05 from 1.10).
+#      by 10% from one run to the next, so one round is not enough to tell 1.05 from 1.10). A round whose two raw runs
+#      differ by at most 5% is "steady" (the machine held its speed across it); their ratios are reported apart.
 #   1f. (--live-pairs P) the live transcript's cost: P pairs of pipeline runs on the same video, one without a client
 #      and one with a SignalR client connected (bench/Pipeline/live-client.mjs, receiving every transcript_partial),
 #      alternating; the transcribing step's time with / without, and when the first part reached the client.
@@ -734,9 +735,10 @@ SUMMARY=$(jq -n \
   --argjson siloHwm "$TALK_SILO_HWM" --argjson apiHwm "$TALK_API_HWM" --argjson sameText "$SAME_TEXT" \
   --argjson pipelineWords "$(jq '[.segments[] | (.words // [] | length)] | add // 0' "$RESULTS/pipeline-transcript.json")" \
   --argjson big "$BIG_JSON" --slurpfile phases "$PHASES" --slurpfile quiet "$RESULTS/quiet.jsonl" \
-  --argjson idleSilo "$IDLE_SILO_KB" --argjson idleApi "$IDLE_API_KB" --slurpfile rounds "$ROUNDS_FILE" --slurpfile live "$LIVE_FILE" '
+  --argjson idleSilo "$IDLE_SILO_KB" --argjson idleApi "$IDLE_API_KB" --slurpfile rounds "$ROUNDS_FILE" --slurpfile live "$LIVE_FILE" --argjson steadySpread 0.05 '
   def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
   ($rounds | map(. + {ratio: (.pipelineSeconds / ($rawFfmpeg + (.rawBeforeSeconds + .rawAfterSeconds) / 2) * 100 | round / 100),
+                      rawSpread: ((([.rawBeforeSeconds, .rawAfterSeconds] | max) / ([.rawBeforeSeconds, .rawAfterSeconds] | min) - 1) * 100 | round / 100),
                       transcribingStepSeconds: ([.steps[] | select(.name == "transcribing") | .seconds] | first),
                       extractingAudioStepSeconds: ([.steps[] | select(.name == "extracting_audio") | .seconds] | first)}
                    | del(.steps))) as $rounds |
@@ -762,7 +764,9 @@ SUMMARY=$(jq -n \
       overheadSeconds: ($pipeline - $rawFfmpeg - ($rawTranscriberProcess + $rawTranscriber2) / 2 | . * 10 | round / 10),
       transcribeStepOverRawTranscriber: ((($steps.steps[] | select(.name == "transcribing") | .seconds) / (($rawTranscriberProcess + $rawTranscriber2) / 2)) * 100 | round / 100),
       rounds: $rounds,
-      ratioMedian: ($rounds | map(.ratio) | median)
+      ratioMedian: ($rounds | map(.ratio) | median),
+      steadyRounds: ($rounds | map(select(.rawSpread <= $steadySpread))),
+      steadySpread: $steadySpread
     },
     live: (if ($live | length) > 0 then {
       runs: $live,
@@ -804,11 +808,13 @@ jq -r '
   "",
   "Rounds (each pipeline run between two raw transcriber runs; ratio = pipeline / (raw ffmpeg + mean of the two)):",
   "",
-  "| round | pipeline (s) | raw transcriber before / after (s) | step extracting_audio / transcribing (s) | ratio |",
-  "|---:|---:|---|---|---:|",
-  (.talk.rounds[] | "| \(.round) | \(.pipelineSeconds | s) | \(.rawBeforeSeconds | s) / \(.rawAfterSeconds | s) | \(.extractingAudioStepSeconds | s) / \(.transcribingStepSeconds | s) | \(.ratio) |"),
+  "| round | pipeline (s) | raw transcriber before / after (s) | raw runs differ by | step extracting_audio / transcribing (s) | ratio |",
+  "|---:|---:|---|---:|---|---:|",
+  (.talk.rounds[] | "| \(.round) | \(.pipelineSeconds | s) | \(.rawBeforeSeconds | s) / \(.rawAfterSeconds | s) | \(.rawSpread * 100 | round)% | \(.extractingAudioStepSeconds | s) / \(.transcribingStepSeconds | s) | \(.ratio) |"),
   "",
   "**Median ratio over \(.talk.rounds | length) rounds: \(.talk.ratioMedian)**",
+  "",
+  "Steady rounds (the two raw runs around the pipeline run differ by at most \(.talk.steadySpread * 100 | round)%, so the machine held its speed): \(if (.talk.steadyRounds | length) > 0 then "\(.talk.steadyRounds | length), ratios \(.talk.steadyRounds | map(.ratio | tostring) | join(", ")), median \(.talk.steadyRounds | map(.ratio) | median)" else "none" end)",
   "",
   "Same transcript text as the raw run: \(.talk.pipeline.sameTranscriptAsRaw) (words: pipeline \(.talk.pipeline.words), raw \(.talk.raw.words))",
   "",
