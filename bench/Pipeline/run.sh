@@ -766,6 +766,7 @@ SUMMARY=$(jq -n \
       rounds: $rounds,
       ratioMedian: ($rounds | map(.ratio) | median),
       steadyRounds: ($rounds | map(select(.rawSpread <= $steadySpread))),
+      steadyRatioMedian: ($rounds | map(select(.rawSpread <= $steadySpread) | .ratio) | if length > 0 then median else null end),
       steadySpread: $steadySpread
     },
     live: (if ($live | length) > 0 then {
@@ -814,7 +815,7 @@ jq -r '
   "",
   "**Median ratio over \(.talk.rounds | length) rounds: \(.talk.ratioMedian)**",
   "",
-  "Steady rounds (the two raw runs around the pipeline run differ by at most \(.talk.steadySpread * 100 | round)%, so the machine held its speed): \(if (.talk.steadyRounds | length) > 0 then "\(.talk.steadyRounds | length), ratios \(.talk.steadyRounds | map(.ratio | tostring) | join(", ")), median \(.talk.steadyRounds | map(.ratio) | median)" else "none" end)",
+  "Steady rounds (the two raw runs around the pipeline run differ by at most \(.talk.steadySpread * 100 | round)%, so the machine held its speed): \(if (.talk.steadyRounds | length) > 0 then "\(.talk.steadyRounds | length), ratios \(.talk.steadyRounds | map(.ratio | tostring) | join(", ")), median \(.talk.steadyRatioMedian)" else "none" end)",
   "",
   "Same transcript text as the raw run: \(.talk.pipeline.sameTranscriptAsRaw) (words: pipeline \(.talk.pipeline.words), raw \(.talk.raw.words))",
   "",
