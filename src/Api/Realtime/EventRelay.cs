@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.SignalR;
 
 namespace MediaActors.Api.Realtime;
 
