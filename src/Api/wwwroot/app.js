@@ -184,20 +184,45 @@
 
   // ---- Live events ----
 
-  function connectHub() {
+  /**
+   * Opens the live connection. SignalR reconnects on its own after a drop; a start that fails (the API busy or
+   * restarting) and a connection that gave up reconnecting are tried again here with a growing delay, so a page never
+   * stays without live updates. Whatever was missed meanwhile is read again by re-opening the current page.
+   */
+  function connectHub(missed = false) {
     if (hub || typeof signalR === 'undefined') return;
-    hub = new signalR.HubConnectionBuilder()
+    const connection = new signalR.HubConnectionBuilder()
       .withUrl('/hubs/projects', { accessTokenFactory: () => token() })
       .withAutomaticReconnect()
       .build();
-    hub.on('projectEvent', (event) => {
+    hub = connection;
+    connection.on('projectEvent', (event) => {
       if (onEvent) onEvent(event);
       if (/^(completed|failed|cancelled|publish_completed|publish_failed|video_ready|video_failed)$/.test(event.kind) || (event.data && /^(completed|failed|ready)$/.test(event.data.status || ''))) {
         refreshUnread();
       }
     });
-    hub.onreconnected(() => route());
-    hub.start().then(() => { $('live').textContent = 'Live'; }).catch(() => { $('live').textContent = 'Live updates unavailable; reload to refresh.'; });
+    connection.onreconnecting(() => { $('live').textContent = 'Reconnecting…'; });
+    connection.onreconnected(() => { $('live').textContent = 'Live'; route(); });
+    connection.onclose(() => {
+      if (hub !== connection) return; // signed out
+      hub = null;
+      $('live').textContent = 'Live updates paused; reconnecting…';
+      setTimeout(() => { if (token()) { connectHub(true); } }, 5000);
+    });
+    startHub(connection, 0, missed);
+  }
+
+  function startHub(connection, attempt, missed) {
+    connection.start().then(() => {
+      if (hub !== connection) return;
+      $('live').textContent = 'Live';
+      if (missed || attempt > 0) route(); // events sent before this start were missed
+    }).catch(() => {
+      if (hub !== connection) return;
+      $('live').textContent = 'Live updates paused; reconnecting…';
+      setTimeout(() => { if (hub === connection && token()) startHub(connection, attempt + 1, missed); }, Math.min(30_000, 2000 * 2 ** attempt));
+    });
   }
 
   const isProjectEvent = (event) => !event.kind.startsWith('publish_') && !event.kind.startsWith('video_');

@@ -83,7 +83,8 @@ public sealed class ConnectedWebAppTests(ConnectedBrowserFixture fixture) : ICla
             // Whether the video or the page stood still: what the API says and what the silo logged about it.
             var state = await (await cluster.Http.GetAsync($"/api/videos/{videoId}")).Content.ReadAsStringAsync();
             var log = string.Join('\n', cluster.Silos.SelectMany(s => s.Output.Split('\n')).Where(l => l.Contains(videoId, StringComparison.Ordinal) || l.Contains("fail", StringComparison.OrdinalIgnoreCase)));
-            throw new InvalidOperationException($"The page did not show the video processing. The API says: {state}\nThe silo logged:\n{log}", ex);
+            var live = await page.Locator("#live").TextContentAsync();
+            throw new InvalidOperationException($"The page did not show the video processing (its live connection: \"{live}\"). The API says: {state}\nThe silo logged:\n{log}", ex);
         }
 
         var result = await File.ReadAllBytesAsync(await TestMedia.SpokenVideoAsync(fixture.Media, "avatar.mp4"));

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MediaActors.Api.Tests.EndToEnd;
@@ -304,6 +305,58 @@ public sealed class WebAppTests(BrowserFixture fixture) : IClassFixture<BrowserF
         Assert.EndsWith("/dashboard/", dashboard.Url, StringComparison.Ordinal);
         var cookies = await context.CookiesAsync();
         Assert.Contains(cookies, c => c.Path == "/dashboard" && c.HttpOnly && c.SameSite == SameSiteAttribute.Strict);
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_page_whose_live_connection_could_not_start_says_so_keeps_trying_and_catches_up_once_connected()
+    {
+        var (context, page, errors) = await OpenAsync();
+        await using var _ = context;
+        var token = PipelineCluster.Jwt("reconnecting-user");
+        using var owner = new HttpClient { BaseAddress = Cluster.Http.BaseAddress };
+        owner.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        async Task CreateAsync(string title)
+        {
+            var response = await owner.PostAsJsonAsync("/api/projects", new { url = "http://127.0.0.1:9/x.mp4", title });
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        // The hub's negotiation fails (the API busy or restarting) until the test lets it through.
+        var refused = 0;
+        var blocked = true;
+        await page.RouteAsync("**/hubs/projects/negotiate**", async route =>
+        {
+            if (Volatile.Read(ref blocked))
+            {
+                Interlocked.Increment(ref refused);
+                await route.AbortAsync("connectionrefused");
+            }
+            else
+            {
+                await route.ContinueAsync();
+            }
+        });
+        await SignInAsync(page, token);
+        await Assertions.Expect(page.Locator("#live")).ToHaveTextAsync("Live updates paused; reconnecting…");
+        await Assertions.Expect(page.GetByText("No projects yet")).ToBeVisibleAsync();
+
+        // A project created meanwhile is not on the page; the app tries again (after 2 s, then 4 s) and, once
+        // connected, reads the page again, so it appears.
+        await CreateAsync("Made while offline");
+        await Task.Delay(2500);
+        Assert.True(Volatile.Read(ref refused) >= 2, $"the app tried {refused} time(s) in 2.5 s");
+        await Assertions.Expect(page.Locator("#project-rows tr")).ToHaveCountAsync(0);
+        Volatile.Write(ref blocked, false);
+        await Assertions.Expect(page.Locator("#live")).ToHaveTextAsync("Live", new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator("#project-rows tr", new() { HasText = "Made while offline" })).ToBeVisibleAsync();
+
+        // From then on the list follows live: a new project appears without a reload.
+        var navigations = 0;
+        page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) { navigations++; } };
+        await CreateAsync("Made while live");
+        await Assertions.Expect(page.Locator("#project-rows tr", new() { HasText = "Made while live" })).ToBeVisibleAsync(new() { Timeout = 20_000 });
+        Assert.Equal(0, navigations);
         Assert.Empty(errors);
     }
 
