@@ -15,7 +15,8 @@ namespace MediaActors.Grains.Projects;
 /// threads. Each attempt heartbeats its owner (which answers false to stop it: cancelled or superseded) and reports its
 /// outcome tagged with the attempt id. On silo stop, running attempts get <see cref="ProjectOptions.ShutdownGrace"/> to
 /// finish; the rest are cancelled and reported as retryable, so their projects retry on another silo (those still waiting
-/// for a slot as not started: they start again at once and are not counted as attempts).
+/// for a slot as not started: they start again at once and are not counted as attempts). A slot freed during the grace
+/// period starts nothing new.
 /// </summary>
 public sealed class StepRunner(IOptions<ProjectOptions> options, IOptions<PublishOptions> publishOptions, ILogger<StepRunner> logger)
     : ILifecycleParticipant<ISiloLifecycle>
@@ -23,6 +24,8 @@ public sealed class StepRunner(IOptions<ProjectOptions> options, IOptions<Publis
     private readonly ProjectOptions _options = options.Value;
     private readonly ConcurrentDictionary<Guid, Attempt> _running = new();
     private readonly CancellationTokenSource _stopping = new();
+    // Set when the silo starts stopping (before the grace period): from then on a freed slot starts nothing new.
+    private volatile bool _draining;
     // CPU-bound project steps and network-bound publish jobs wait for slots of their own.
     private readonly Dictionary<StepPool, SemaphoreSlim> _slots = new()
     {
@@ -69,6 +72,14 @@ public sealed class StepRunner(IOptions<ProjectOptions> options, IOptions<Publis
         try
         {
             await slots.WaitAsync(token);
+            if (_draining)
+            {
+                // A slot freed during the stopping silo's grace period (a step finished): this attempt does not begin
+                // here only to be cut off moments later. It waits with the others and is handed back, not counted.
+                slots.Release();
+                await Task.Delay(Timeout.Infinite, token);
+            }
+
             acquired = true;
             // Tells the owner the attempt began: losing it from now on counts against the step.
             attempt.Report(0, StepNotes.Running);
@@ -193,6 +204,7 @@ public sealed class StepRunner(IOptions<ProjectOptions> options, IOptions<Publis
 
     private async Task StopAsync(CancellationToken cancellationToken)
     {
+        _draining = true;
         var running = _running.Values.ToList();
         if (running.Count > 0)
         {
