@@ -13,10 +13,12 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 
 const require = createRequire(`${process.env.MA_NODE_MODULES}/`);
 const signalR = require('@microsoft/signalr');
+// MA_BENCH_EVENTS_FILE: also write, per event, its first and last receipt's latency (one JSON line each) there.
+const perEventFile = process.env.MA_BENCH_EVENTS_FILE;
 
 // The clients of one thread: connections [first, first + count), receipts counted while the phase is 'measuring'.
 async function openClients({ baseUrl, apiKey, first, count }, onFirstClientEvent) {
-  const state = { phase: 'before', receipts: [], perClient: new Array(count).fill(0), outside: { before: 0, after: 0 }, kinds: {} };
+  const state = { phase: 'before', receipts: [], perClient: new Array(count).fill(0), outside: { before: 0, after: 0 }, kinds: {}, perEvent: {} };
   const connections = [];
   const open = async (k) => {
     const c = new signalR.HubConnectionBuilder()
@@ -27,7 +29,13 @@ async function openClients({ baseUrl, apiKey, first, count }, onFirstClientEvent
     c.on('projectEvent', (e) => {
       const now = Date.now();
       if (state.phase !== 'measuring') { state.outside[state.phase]++; return; }
-      state.receipts.push(now - Date.parse(e.at));
+      const latency = now - Date.parse(e.at);
+      state.receipts.push(latency);
+      if (perEventFile) {
+        const key = `${e.projectId}/${e.seq}`;
+        const x = state.perEvent[key] ??= { kind: e.kind, at: e.at, min: latency, max: latency, n: 0 };
+        x.min = Math.min(x.min, latency); x.max = Math.max(x.max, latency); x.n++;
+      }
       state.perClient[k]++;
       if (first + k === 0) { state.kinds[e.kind] = (state.kinds[e.kind] || 0) + 1; onFirstClientEvent(`${e.projectId}/${e.seq}`); }
     });
@@ -47,8 +55,8 @@ if (!isMainThread) {
   parentPort.on('message', async (message) => {
     if (message.phase) clients.state.phase = message.phase;
     if (message.report) {
-      const { receipts, perClient, outside, kinds } = clients.state;
-      parentPort.postMessage({ report: { receipts, perClient, outside, kinds } });
+      const { receipts, perClient, outside, kinds, perEvent } = clients.state;
+      parentPort.postMessage({ report: { receipts, perClient, outside, kinds, perEvent } });
     }
     if (message.stop) { await clients.stop(); process.exit(0); }
   });
@@ -128,6 +136,17 @@ if (!isMainThread) {
     receiptsBeforeWindow: outsideBefore, kindsSeenByClient0: kinds,
     windowSeconds, clientCpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
   }));
+  if (perEventFile) {
+    const merged = {};
+    for (const r of reports) {
+      for (const [key, x] of Object.entries(r.perEvent)) {
+        const m = merged[key] ??= { event: key, kind: x.kind, at: x.at, min: x.min, max: x.max, n: 0 };
+        m.min = Math.min(m.min, x.min); m.max = Math.max(m.max, x.max); m.n += x.n;
+      }
+    }
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(perEventFile, Object.values(merged).sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).map((m) => JSON.stringify(m)).join('\n') + '\n');
+  }
   // Anything still arriving 3 s after the window closed (a backlog) is counted too.
   await new Promise((r) => setTimeout(r, 3000));
   const after = (await Promise.all(threads.map((t) => t.report()))).reduce((n, r) => n + r.outside.after, 0);

@@ -5,7 +5,8 @@
 #      (bench/Realtime/latency.mjs), events from projects whose download fails fast (http://127.0.0.1:9/x.mp4);
 #   2. wrk: GET /api/projects/{id} and POST /api/projects (30 s each, -t2 -c32, --latency).
 # Private PostgreSQL (55435) + Azurite (10040), one silo + one API host (Release build), data in .data/bench-realtime/
-# (deleted on exit; results in .data/bench-realtime/results/<timestamp>/).
+# (deleted on exit; results in .data/bench-realtime/results/<timestamp>/: per latency run its statistics, latency-N-*.json, and
+# per event its first and last receipt's latency, events-N-*.jsonl, to join with the API's Debug relay log).
 # Usage: bench/Realtime/run.sh      Environment: MA_BENCH_DURATION (30s), MA_BENCH_CONNS (32), MA_BENCH_CLIENTS ("1 1000 1000x2":
 #                                   N clients in one Node thread, NxW over W worker threads), MA_BENCH_RELAY_LOG (Warning;
 #                                   Debug logs each relayed event's timings in the API log), MA_BENCH_API_VARIANTS ("-": API
@@ -179,7 +180,7 @@ for ((v = 0; v < ${#API_VARIANTS[@]}; v++)); do
     label="$spec clients, API ${variant:-defaults}"
     load_note "before latency run $RUN_NO: $label"
     api_cpu0=$(cpu_ticks "$API_PID"); silo_cpu0=$(cpu_ticks "$SILO_PID"); pg_cpu0=$(pg_ticks)
-    node bench/Realtime/latency.mjs "$BASE" "$API_KEY" "$n" 200 "$FAIL_URL" "$w" | tee "$RESULTS/latency-$RUN_NO-$spec.json"
+    MA_BENCH_EVENTS_FILE="$RESULTS/events-$RUN_NO-$spec.jsonl" node bench/Realtime/latency.mjs "$BASE" "$API_KEY" "$n" 200 "$FAIL_URL" "$w" | tee "$RESULTS/latency-$RUN_NO-$spec.json"
     echo "run $RUN_NO ($label)" >"$RESULTS/latency-$RUN_NO-$spec.variant"
     # CPU of the API, the silo and PostgreSQL over the whole latency run (connecting, the window and its tail).
     echo "cpu seconds during latency run $RUN_NO ($label): api $(ticks_s $(($(cpu_ticks "$API_PID") - api_cpu0))) silo $(ticks_s $(($(cpu_ticks "$SILO_PID") - silo_cpu0))) postgres $(ticks_s $(($(pg_ticks) - pg_cpu0)))" | tee -a "$RESULTS/cpu.txt"

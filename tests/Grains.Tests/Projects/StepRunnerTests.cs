@@ -15,12 +15,7 @@ public sealed class StepRunnerTests
     [Fact]
     public async Task A_slot_freed_during_the_stopping_silos_grace_starts_nothing_new_and_the_waiting_attempt_is_handed_back_uncounted()
     {
-        var runner = new StepRunner(
-            Options.Create(new ProjectOptions { StepConcurrency = 1, ShutdownGrace = TimeSpan.FromSeconds(1), HeartbeatInterval = TimeSpan.FromMilliseconds(50), StepLease = TimeSpan.FromSeconds(5) }),
-            Options.Create(new PublishOptions()), NullLogger<StepRunner>.Instance);
-        var lifecycle = new RecordingLifecycle();
-        runner.Participate(lifecycle);
-        var owner = new RecordingOwner();
+        var (runner, lifecycle, owner) = OneSlot(shutdownGrace: TimeSpan.FromSeconds(1));
 
         // One slot: the first attempt runs until told to finish, the second waits for the slot.
         var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -58,12 +53,7 @@ public sealed class StepRunnerTests
     [Fact]
     public async Task A_stopping_silo_reports_its_running_attempt_as_retryable_and_hands_back_the_one_that_waited()
     {
-        var runner = new StepRunner(
-            Options.Create(new ProjectOptions { StepConcurrency = 1, ShutdownGrace = TimeSpan.FromMilliseconds(200), HeartbeatInterval = TimeSpan.FromMilliseconds(50), StepLease = TimeSpan.FromSeconds(5) }),
-            Options.Create(new PublishOptions()), NullLogger<StepRunner>.Instance);
-        var lifecycle = new RecordingLifecycle();
-        runner.Participate(lifecycle);
-        var owner = new RecordingOwner();
+        var (runner, lifecycle, owner) = OneSlot(shutdownGrace: TimeSpan.FromMilliseconds(200));
         var running = Guid.NewGuid();
         var waiting = Guid.NewGuid();
         runner.Start(new StepWork(running, owner, "running", StepPool.Steps, async (_, ct) =>
@@ -81,6 +71,17 @@ public sealed class StepRunnerTests
         Assert.Contains(waiting, owner.NotStarted);
         Assert.DoesNotContain(running, owner.NotStarted);
         Assert.Throws<InvalidOperationException>(() => runner.Start(new StepWork(Guid.NewGuid(), owner, "late", StepPool.Steps, (_, _) => Task.FromResult(new StepOutput()))));
+    }
+
+    /// <summary>A runner with one step slot, subscribed to a lifecycle the test stops, and an owner that records what it is told.</summary>
+    private static (StepRunner Runner, RecordingLifecycle Lifecycle, RecordingOwner Owner) OneSlot(TimeSpan shutdownGrace)
+    {
+        var runner = new StepRunner(
+            Options.Create(new ProjectOptions { StepConcurrency = 1, ShutdownGrace = shutdownGrace, HeartbeatInterval = TimeSpan.FromMilliseconds(50), StepLease = TimeSpan.FromSeconds(5) }),
+            Options.Create(new PublishOptions()), NullLogger<StepRunner>.Instance);
+        var lifecycle = new RecordingLifecycle();
+        runner.Participate(lifecycle);
+        return (runner, lifecycle, new RecordingOwner());
     }
 
     /// <summary>The silo lifecycle as far as the runner uses it: observers by stage, stopped when the test says.</summary>
