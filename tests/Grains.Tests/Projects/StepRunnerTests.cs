@@ -35,8 +35,8 @@ public sealed class StepRunnerTests
         }));
 
         // The silo stops: the running attempt finishes within the grace period and frees its slot.
+        // (The runner marks itself stopping before its stop hook first yields, so the stop has begun here.)
         var stop = lifecycle.StopAsync(ServiceLifecycleStage.Active);
-        await Task.Delay(100);
         finish.SetResult();
         await owner.WaitForAsync(() => owner.Succeeded.Contains(running));
         await stop;
